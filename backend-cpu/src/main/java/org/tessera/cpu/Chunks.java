@@ -1,0 +1,81 @@
+package org.tessera.cpu;
+
+/**
+ * Moves {@code n} consecutive (row-major) elements of a strided view between a typed Java array and a dense
+ * {@code double[]}: the inner dimension is copied in runs, the outer ones stepped like an odometer.
+ */
+final class Chunks {
+    private Chunks() {}
+
+    static void read(Object array, int[] shape, int[] strides, int offset, int start, int n, double[] dst) {
+        walk(array, shape, strides, offset, start, n, dst, false);
+    }
+
+    static void write(Object array, int[] shape, int[] strides, int offset, int start, int n, double[] src) {
+        walk(array, shape, strides, offset, start, n, src, true);
+    }
+
+    private static void walk(Object array, int[] shape, int[] strides, int offset, int start, int n, double[] buf, boolean write) {
+        int rank = shape.length;
+        if (rank == 0) {
+            if (n > 0) run(array, offset, 0, buf, 0, 1, write);
+            return;
+        }
+        int[] idx = new int[rank];
+        int pos = offset;
+        int rem = start;
+        for (int d = rank - 1; d >= 0; d--) {
+            idx[d] = rem % shape[d];
+            rem /= shape[d];
+            pos += idx[d] * strides[d];
+        }
+        int last = rank - 1;
+        int inner = shape[last];
+        int step = strides[last];
+        int k = 0;
+        while (k < n) {
+            int len = Math.min(inner - idx[last], n - k);
+            run(array, pos, step, buf, k, len, write);
+            k += len;
+            pos += len * step;
+            idx[last] += len;
+            if (idx[last] == inner && k < n) {
+                pos -= inner * step;
+                idx[last] = 0;
+                for (int d = last - 1; d >= 0; d--) {
+                    idx[d]++;
+                    pos += strides[d];
+                    if (idx[d] < shape[d]) break;
+                    pos -= shape[d] * strides[d];
+                    idx[d] = 0;
+                }
+            }
+        }
+    }
+
+    private static void run(Object array, int pos, int step, double[] buf, int k, int len, boolean write) {
+        if (array instanceof float[] a) {
+            if (write) for (int j = 0; j < len; j++) a[pos + j * step] = (float) buf[k + j];
+            else for (int j = 0; j < len; j++) buf[k + j] = a[pos + j * step];
+        } else if (array instanceof double[] a) {
+            if (write) for (int j = 0; j < len; j++) a[pos + j * step] = buf[k + j];
+            else for (int j = 0; j < len; j++) buf[k + j] = a[pos + j * step];
+        } else {
+            int[] a = (int[]) array;
+            if (write) for (int j = 0; j < len; j++) a[pos + j * step] = (int) buf[k + j];
+            else for (int j = 0; j < len; j++) buf[k + j] = a[pos + j * step];
+        }
+    }
+
+    static double get(Object array, int i) {
+        if (array instanceof float[] a) return a[i];
+        if (array instanceof double[] a) return a[i];
+        return ((int[]) array)[i];
+    }
+
+    static void set(Object array, int i, double v) {
+        if (array instanceof float[] a) a[i] = (float) v;
+        else if (array instanceof double[] a) a[i] = v;
+        else ((int[]) array)[i] = (int) v;
+    }
+}

@@ -1,0 +1,259 @@
+package org.tessera.cpu;
+
+import org.tessera.DType;
+import org.tessera.Rng;
+import org.tessera.backend.Backend;
+import org.tessera.backend.BinaryOp;
+import org.tessera.backend.Buffer;
+import org.tessera.backend.ReduceOp;
+import org.tessera.backend.Strided;
+import org.tessera.backend.UnaryOp;
+
+/**
+ * The CPU backend: heap arrays, ForkJoin data parallelism, a blocked GEMM. Elementwise ops stream chunks
+ * of each operand into dense double scratch, apply the op table's Java formula, and round on the way
+ * back, so one loop serves every dtype, layout and broadcast.
+ */
+final class CpuBackend implements Backend {
+
+    /**
+     * Elements below which an elementwise op stays on the calling thread. Measured with
+     * {@code ElementwiseSplitBench}: on 2 threads the split pays from about 32K float elements.
+     */
+    static final int ELEMENTWISE_GRAIN = 1 << 15;
+    /** Dense scratch per operand: 1024 doubles (8 KiB) keeps three operands within L1. */
+    static final int CHUNK = 1024;
+
+    private final String name;
+    final Parallel parallel;
+    private final Gemm gemm;
+    private final Reductions reductions;
+
+    CpuBackend(int threads) {
+        this.parallel = new Parallel(threads);
+        this.name = "CPU (" + threads + (threads == 1 ? " thread" : " threads") + ", "
+                + System.getProperty("os.arch") + (SimdSupport.available() ? ", Vector API" : "") + ")";
+        this.gemm = new Gemm(parallel);
+        this.reductions = new Reductions(parallel);
+    }
+
+    @Override
+    public String deviceName() {
+        return name;
+    }
+
+    // ---- buffers ----
+
+    @Override
+    public Buffer allocate(DType dtype, int numel) {
+        return new CpuBuffer(dtype, CpuBuffer.newArray(dtype, numel), numel);
+    }
+
+    @Override
+    public void release(Buffer buffer) {
+        // Heap arrays go back to the garbage collector.
+    }
+
+    @Override
+    public void write(Buffer buffer, Object hostArray) {
+        CpuBuffer b = (CpuBuffer) buffer;
+        System.arraycopy(hostArray, 0, b.array, 0, java.lang.reflect.Array.getLength(hostArray));
+    }
+
+    @Override
+    public void read(Strided src, Object hostArray) {
+        if (src.isContiguous() && hostArray.getClass() == array(src).getClass()) {
+            System.arraycopy(array(src), src.offset(), hostArray, 0, src.numel());
+            return;
+        }
+        int[] shape = src.shape();
+        Strided dst = new Strided(new CpuBuffer(src.dtype(), hostArray, src.numel()), shape, Strided.contiguousStrides(shape), 0);
+        copy(src, dst);
+    }
+
+    @Override
+    public void copy(Strided src, Strided dst) {
+        map(dst, new Strided[] {src}, (in, out, n) -> System.arraycopy(in[0], 0, out, 0, n));
+    }
+
+    @Override
+    public void fill(Strided dst, double value) {
+        Object a = array(dst);
+        if (dst.isContiguous()) {
+            int from = dst.offset(), to = from + dst.numel();
+            if (a instanceof float[] f) java.util.Arrays.fill(f, from, to, (float) value);
+            else if (a instanceof double[] d) java.util.Arrays.fill(d, from, to, value);
+            else java.util.Arrays.fill((int[]) a, from, to, (int) value);
+            return;
+        }
+        map(dst, new Strided[0], (in, out, n) -> java.util.Arrays.fill(out, 0, n, value));
+    }
+
+    // ---- elementwise ----
+
+    @Override
+    public void unary(UnaryOp op, double p, double q, Strided x, Strided out) {
+        UnaryOp.Forward f = op.forward();
+        map(out, new Strided[] {x}, (in, o, n) -> {
+            double[] a = in[0];
+            for (int i = 0; i < n; i++) o[i] = f.apply(a[i], p, q);
+        });
+    }
+
+    @Override
+    public void unaryBackward(UnaryOp op, double p, double q, Strided dy, Strided saved, Strided dx) {
+        UnaryOp.Backward f = op.backward();
+        if (saved == null) {
+            map(dx, new Strided[] {dy}, (in, o, n) -> {
+                double[] g = in[0];
+                for (int i = 0; i < n; i++) o[i] = f.apply(g[i], 0, p, q);
+            });
+        } else {
+            map(dx, new Strided[] {dy, saved}, (in, o, n) -> {
+                double[] g = in[0], s = in[1];
+                for (int i = 0; i < n; i++) o[i] = f.apply(g[i], s[i], p, q);
+            });
+        }
+    }
+
+    @Override
+    public void binary(BinaryOp op, Strided a, Strided b, Strided out) {
+        BinaryOp.Forward f = op.forward();
+        map(out, new Strided[] {a, b}, (in, o, n) -> {
+            double[] x = in[0], y = in[1];
+            for (int i = 0; i < n; i++) o[i] = f.apply(x[i], y[i]);
+        });
+    }
+
+    @Override
+    public void binaryBackward(BinaryOp op, int input, Strided dy, Strided a, Strided b, Strided out) {
+        BinaryOp.Backward f = op.backward(input);
+        map(out, new Strided[] {dy, a, b}, (in, o, n) -> {
+            double[] g = in[0], x = in[1], y = in[2];
+            for (int i = 0; i < n; i++) o[i] = f.apply(g[i], x == null ? 0 : x[i], y == null ? 0 : y[i]);
+        });
+    }
+
+    /** Body of an elementwise kernel over one chunk of dense scratch: inputs (null for absent operands) to output. */
+    @FunctionalInterface
+    interface ChunkOp {
+        void apply(double[][] in, double[] out, int n);
+    }
+
+    /**
+     * Runs {@code op} over all elements of {@code out}, inputs having out's shape. Inputs are read before
+     * the output chunk is written, so an input may be the output itself (in-place ops).
+     */
+    void map(Strided out, Strided[] inputs, ChunkOp op) {
+        Strided[] views = new Strided[inputs.length + 1];
+        views[0] = out;
+        System.arraycopy(inputs, 0, views, 1, inputs.length);
+        Layout layout = Layout.of(views);
+        Object outArray = array(out);
+        Object[] inArrays = new Object[inputs.length];
+        for (int i = 0; i < inputs.length; i++) inArrays[i] = inputs[i] == null ? null : array(inputs[i]);
+        parallel.forRange(layout.numel, ELEMENTWISE_GRAIN, (start, end) -> {
+            int size = Math.min(CHUNK, end - start);
+            double[][] in = new double[inputs.length][];
+            for (int i = 0; i < inputs.length; i++) if (inArrays[i] != null) in[i] = new double[size];
+            double[] o = new double[size];
+            for (int s = start; s < end; s += size) {
+                int n = Math.min(size, end - s);
+                for (int i = 0; i < inputs.length; i++) if (in[i] != null) layout.read(i + 1, inArrays[i], s, n, in[i]);
+                op.apply(in, o, n);
+                layout.write(0, outArray, s, n, o);
+            }
+        });
+    }
+
+    // ---- reductions, linear algebra, fused ----
+
+    @Override
+    public void reduce(ReduceOp op, Strided x, Strided out) {
+        reductions.reduce(op, x, out);
+    }
+
+    @Override
+    public void matmul(Strided a, boolean transA, Strided b, boolean transB, Strided out, double alpha, double beta) {
+        gemm.matmul(a, transA, b, transB, out, alpha, beta);
+    }
+
+    @Override
+    public void softmax(Strided x, int dim, boolean log, Strided out) {
+        reductions.softmax(x, dim, log, out);
+    }
+
+    @Override
+    public void softmaxBackward(Strided y, Strided dy, int dim, boolean log, Strided dx) {
+        reductions.softmaxBackward(y, dy, dim, log, dx);
+    }
+
+    @Override
+    public void gather(Strided x, int dim, Strided index, Strided out) {
+        Object xs = array(x), idx = array(index), os = array(out);
+        forEachIndex(index, (i, iPos, multi) -> {
+            int src = x.offset();
+            for (int d = 0; d < multi.length; d++) src += (d == dim ? ((int[]) idx)[iPos] : multi[d]) * x.strides()[d];
+            int dst = out.offset();
+            for (int d = 0; d < multi.length; d++) dst += multi[d] * out.strides()[d];
+            Chunks.set(os, dst, Chunks.get(xs, src));
+        });
+    }
+
+    @Override
+    public void scatterAdd(Strided src, int dim, Strided index, Strided out) {
+        Object ss = array(src), idx = array(index), os = array(out);
+        forEachIndex(index, (i, iPos, multi) -> {
+            int from = src.offset();
+            for (int d = 0; d < multi.length; d++) from += multi[d] * src.strides()[d];
+            int to = out.offset();
+            for (int d = 0; d < multi.length; d++) to += (d == dim ? ((int[]) idx)[iPos] : multi[d]) * out.strides()[d];
+            Chunks.set(os, to, Chunks.get(os, to) + Chunks.get(ss, from));
+        });
+    }
+
+    @FunctionalInterface
+    private interface IndexVisitor {
+        void visit(int flat, int indexPos, int[] multi);
+    }
+
+    /** Visits every element of the index view in row-major order, sequentially (scatter-add must not race). */
+    private static void forEachIndex(Strided index, IndexVisitor v) {
+        int[] shape = index.shape();
+        int n = index.numel();
+        int[] multi = new int[shape.length];
+        for (int i = 0; i < n; i++) {
+            int pos = index.offset();
+            for (int d = 0; d < shape.length; d++) pos += multi[d] * index.strides()[d];
+            v.visit(i, pos, multi);
+            for (int d = shape.length - 1; d >= 0; d--) {
+                if (++multi[d] < shape[d]) break;
+                multi[d] = 0;
+            }
+        }
+    }
+
+    @Override
+    public void random(Strided out, RandomKind kind, long seed, long counter) {
+        if (!out.isContiguous()) throw new IllegalArgumentException("random fills contiguous views only, got " + out);
+        Object a = array(out);
+        int base = out.offset();
+        parallel.forRange(out.numel(), ELEMENTWISE_GRAIN / 8, (start, end) -> {
+            int[] w = new int[4];
+            if (a instanceof float[] f) {
+                for (int i = start; i < end; i++) {
+                    f[base + i] = kind == RandomKind.UNIFORM ? Rng.uniform32(seed, counter + i, w) : (float) Rng.normal(seed, counter + i, w);
+                }
+            } else {
+                double[] d = (double[]) a;
+                for (int i = start; i < end; i++) {
+                    d[base + i] = kind == RandomKind.UNIFORM ? Rng.uniform64(seed, counter + i, w) : Rng.normal(seed, counter + i, w);
+                }
+            }
+        });
+    }
+
+    static Object array(Strided v) {
+        return ((CpuBuffer) v.buffer()).array;
+    }
+}

@@ -1,0 +1,40 @@
+package org.tessera.cpu;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Chooses the Vector API micro-kernel when the JVM has {@code jdk.incubator.vector} (started with
+ * {@code --add-modules jdk.incubator.vector}) and the portable one otherwise; {@code -Dtessera.simd=off}
+ * forces the portable one (to compare them). Nothing in Tessera requires the flag.
+ */
+final class SimdSupport {
+    private static final Logger LOG = LoggerFactory.getLogger(SimdSupport.class);
+    private static final MicroKernel KERNEL = choose();
+
+    private SimdSupport() {}
+
+    static boolean available() {
+        return !(KERNEL instanceof ScalarMicroKernel);
+    }
+
+    static MicroKernel kernel() {
+        return KERNEL;
+    }
+
+    private static MicroKernel choose() {
+        if ("off".equalsIgnoreCase(System.getProperty("tessera.simd"))) return new ScalarMicroKernel();
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            LOG.debug("jdk.incubator.vector is not in the boot layer; using the portable GEMM kernel");
+            return new ScalarMicroKernel();
+        }
+        try {
+            MicroKernel k = (MicroKernel) Class.forName("org.tessera.cpu.SimdMicroKernel").getDeclaredConstructor().newInstance();
+            LOG.debug("using the Vector API GEMM kernel ({}x{})", k.mr(), k.nr());
+            return k;
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.warn("the Vector API GEMM kernel failed to load ({}); using the portable kernel", e.toString());
+            return new ScalarMicroKernel();
+        }
+    }
+}

@@ -1,0 +1,1153 @@
+package org.tessera;
+
+import java.lang.ref.Cleaner;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tessera.autograd.Engine;
+import org.tessera.autograd.GradMode;
+import org.tessera.autograd.Node;
+import org.tessera.backend.Backend;
+import org.tessera.backend.BinaryOp;
+import org.tessera.backend.ReduceOp;
+import org.tessera.backend.Strided;
+import org.tessera.backend.UnaryOp;
+
+/**
+ * An n-dimensional array on a {@link Device}, with reverse-mode automatic differentiation.
+ *
+ * <p>Every op follows the same path: check its arguments (shapes, dtypes, devices; a clear exception before
+ * any work), allocate the output through the device's {@link Backend}, run the backend primitive, and, when
+ * grad mode is on and an input requires grad, record a {@link Node} holding exactly what the backward needs.
+ * The backward of each op sits right below its forward.
+ *
+ * <p>Views ({@link #reshape}, {@link #transpose}, {@link #narrow}, {@link #expand}, ...) share storage.
+ * {@link #close()} frees device memory once every handle to it is closed; a {@link Cleaner} frees what
+ * users forget. Tensors are not thread-safe; different tensors may be used from different threads.
+ */
+public final class Tensor implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Tensor.class);
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final int TO_STRING_ELEMENTS = 6;
+
+    private final Device device;
+    private final Storage storage;
+    private final int[] shape;
+    private final int[] strides;
+    private final int offset;
+    private final Cleaner.Cleanable cleanable;
+    private final Release release;
+
+    private boolean requiresGrad;
+    private Node gradFn;
+    private Tensor grad;
+    private boolean closed;
+    /** The {@link Scope} that will close this tensor, if any (managed by Scope). */
+    Scope scope;
+
+    private Tensor(Device device, Storage storage, int[] shape, int[] strides, int offset, boolean tracked) {
+        this.device = device;
+        this.storage = storage;
+        this.shape = shape;
+        this.strides = strides;
+        this.offset = offset;
+        this.release = new Release(storage);
+        this.cleanable = CLEANER.register(this, release);
+        if (tracked) Scope.track(this);
+    }
+
+    /** Releases one handle of a storage; run by close() or, if the user forgot, by the Cleaner. */
+    private static final class Release implements Runnable {
+        private final Storage storage;
+        private volatile boolean explicit;
+
+        Release(Storage storage) {
+            this.storage = storage;
+        }
+
+        @Override
+        public void run() {
+            if (!explicit) LOG.debug("a tensor was not closed; its memory is freed by the garbage-collector safety net");
+            storage.release();
+        }
+    }
+
+    // =====================================================================================================
+    // Creation
+    // =====================================================================================================
+
+    /** An uninitialised contiguous tensor (internal: every caller writes all elements). */
+    static Tensor empty(Device device, DType dtype, int[] shape) {
+        Backend be = device.implementation();
+        int n = Shapes.numel(shape);
+        Storage s = new Storage(be, be.allocate(dtype, n));
+        return new Tensor(device, s, shape.clone(), Strided.contiguousStrides(shape), 0, true);
+    }
+
+    private static Tensor fromHost(Device device, DType dtype, Object data, int length, int[] shape) {
+        int n = Shapes.numel(shape);
+        if (length != n) {
+            throw new IllegalArgumentException("Tensor.of: " + length + " values cannot fill shape "
+                    + Shapes.str(shape) + " (" + n + " elements)");
+        }
+        Tensor t = empty(device, dtype, shape);
+        device.implementation().write(t.storage.buffer, data);
+        return t;
+    }
+
+    public static Tensor of(float[] data, int... shape) { return of(Device.getDefault(), data, shape); }
+    public static Tensor of(double[] data, int... shape) { return of(Device.getDefault(), data, shape); }
+    public static Tensor of(int[] data, int... shape) { return of(Device.getDefault(), data, shape); }
+
+    public static Tensor of(Device device, float[] data, int... shape) {
+        return fromHost(device, DType.F32, data.clone(), data.length, shape);
+    }
+
+    public static Tensor of(Device device, double[] data, int... shape) {
+        return fromHost(device, DType.F64, data.clone(), data.length, shape);
+    }
+
+    public static Tensor of(Device device, int[] data, int... shape) {
+        return fromHost(device, DType.I32, data.clone(), data.length, shape);
+    }
+
+    /** A 0-dimensional F32 tensor. */
+    public static Tensor scalar(double v) { return scalar(Device.getDefault(), v); }
+
+    public static Tensor scalar(Device device, double v) { return full(device, DType.F32, v); }
+
+    public static Tensor zeros(int... shape) { return full(Device.getDefault(), DType.F32, 0, shape); }
+    public static Tensor zeros(Device device, int... shape) { return full(device, DType.F32, 0, shape); }
+    public static Tensor zeros(DType dtype, int... shape) { return full(Device.getDefault(), dtype, 0, shape); }
+    public static Tensor zeros(Device device, DType dtype, int... shape) { return full(device, dtype, 0, shape); }
+    public static Tensor ones(int... shape) { return full(Device.getDefault(), DType.F32, 1, shape); }
+    public static Tensor ones(Device device, int... shape) { return full(device, DType.F32, 1, shape); }
+    public static Tensor ones(DType dtype, int... shape) { return full(Device.getDefault(), dtype, 1, shape); }
+    public static Tensor ones(Device device, DType dtype, int... shape) { return full(device, dtype, 1, shape); }
+    public static Tensor full(double v, int... shape) { return full(Device.getDefault(), DType.F32, v, shape); }
+    public static Tensor full(Device device, double v, int... shape) { return full(device, DType.F32, v, shape); }
+
+    public static Tensor full(Device device, DType dtype, double v, int... shape) {
+        Tensor t = empty(device, dtype, shape);
+        device.implementation().fill(t.strided(), v);
+        return t;
+    }
+
+    /** 0, 1, ..., n-1 as I32 (integers, as {@code torch.arange}); see {@link #arange(int, DType)}. */
+    public static Tensor arange(int n) { return arange(Device.getDefault(), n, DType.I32); }
+
+    public static Tensor arange(int n, DType dtype) { return arange(Device.getDefault(), n, dtype); }
+
+    public static Tensor arange(Device device, int n, DType dtype) {
+        if (n < 0) throw new IllegalArgumentException("arange: n must be >= 0, got " + n);
+        return switch (dtype) {
+            case F32 -> { float[] v = new float[n]; for (int i = 0; i < n; i++) v[i] = i; yield fromHost(device, dtype, v, n, new int[] {n}); }
+            case F64 -> { double[] v = new double[n]; for (int i = 0; i < n; i++) v[i] = i; yield fromHost(device, dtype, v, n, new int[] {n}); }
+            case I32 -> { int[] v = new int[n]; for (int i = 0; i < n; i++) v[i] = i; yield fromHost(device, dtype, v, n, new int[] {n}); }
+        };
+    }
+
+    /** Standard normal F32 numbers from {@code rng}; the same seed gives the same numbers on every device. */
+    public static Tensor randn(Rng rng, int... shape) { return random(Device.getDefault(), DType.F32, Backend.RandomKind.NORMAL, rng, shape); }
+    public static Tensor randn(Device device, Rng rng, int... shape) { return random(device, DType.F32, Backend.RandomKind.NORMAL, rng, shape); }
+    public static Tensor randn(Device device, DType dtype, Rng rng, int... shape) { return random(device, dtype, Backend.RandomKind.NORMAL, rng, shape); }
+    /** Uniform F32 numbers in [0, 1) from {@code rng}. */
+    public static Tensor rand(Rng rng, int... shape) { return random(Device.getDefault(), DType.F32, Backend.RandomKind.UNIFORM, rng, shape); }
+    public static Tensor rand(Device device, Rng rng, int... shape) { return random(device, DType.F32, Backend.RandomKind.UNIFORM, rng, shape); }
+    public static Tensor rand(Device device, DType dtype, Rng rng, int... shape) { return random(device, dtype, Backend.RandomKind.UNIFORM, rng, shape); }
+
+    private static Tensor random(Device device, DType dtype, Backend.RandomKind kind, Rng rng, int[] shape) {
+        if (!dtype.isFloating()) throw new IllegalArgumentException("random numbers need F32 or F64, got " + dtype);
+        int n = Shapes.numel(shape);
+        Tensor t = empty(device, dtype, shape);
+        device.implementation().random(t.strided(), kind, rng.seed(), rng.advance(n));
+        return t;
+    }
+
+    /** Ones with the shape, dtype and device of {@code t} (e.g. the seed of a backward pass). */
+    public static Tensor onesLike(Tensor t) {
+        return full(t.device, t.dtype(), 1, t.shape);
+    }
+
+    public static Tensor zerosLike(Tensor t) {
+        return full(t.device, t.dtype(), 0, t.shape);
+    }
+
+    // =====================================================================================================
+    // Inspection and transfer
+    // =====================================================================================================
+
+    public int[] shape() { return shape.clone(); }
+    public int shape(int dim) { return shape[Shapes.dim(dim, shape.length, "shape")]; }
+    public int dim() { return shape.length; }
+    public long numel() { return Shapes.numel(shape); }
+    public DType dtype() { return storage.buffer.dtype(); }
+    public Device device() { return device; }
+    public int[] strides() { return strides.clone(); }
+    public boolean isClosed() { return closed; }
+
+    /** True when elements are dense in row-major order (views such as a transpose are not). */
+    public boolean isContiguous() {
+        return strided().isContiguous();
+    }
+
+    /** The number of in-place changes made to this tensor's storage (shared with its views). */
+    public int version() {
+        return storage.version();
+    }
+
+    /** This tensor as a backend operand (for op implementers). */
+    public Strided strided() {
+        checkOpen();
+        return new Strided(storage.buffer, shape, strides, offset);
+    }
+
+    public float[] toFloatArray() { return (float[]) toHost(DType.F32); }
+    public double[] toDoubleArray() { return (double[]) toHost(DType.F64); }
+    public int[] toIntArray() { return (int[]) toHost(DType.I32); }
+
+    private Object toHost(DType as) {
+        checkOpen();
+        Tensor src = as == dtype() ? this : detach().to(as);
+        int n = Shapes.numel(shape);
+        Object host = switch (as) {
+            case F32 -> new float[n];
+            case F64 -> new double[n];
+            case I32 -> new int[n];
+        };
+        device.implementation().read(src.strided(), host);
+        if (src != this) src.close();
+        return host;
+    }
+
+    /** The value of a one-element tensor. */
+    public double item() {
+        checkOpen();
+        if (numel() != 1) {
+            throw new IllegalStateException("item() needs a tensor with one element, this one has shape " + Shapes.str(shape));
+        }
+        return toDoubleArray()[0];
+    }
+
+    /** True when no element is NaN or infinite (always true for I32). */
+    public boolean allFinite() {
+        if (!dtype().isFloating()) return true;
+        for (double v : toDoubleArray()) {
+            if (!Double.isFinite(v)) return false;
+        }
+        return true;
+    }
+
+    /** A copy on another device; the same tensor when already there. Differentiable. */
+    public Tensor to(Device target) {
+        checkOpen();
+        if (target == device) return this;
+        Object host = switch (dtype()) {
+            case F32 -> toFloatArray();
+            case F64 -> toDoubleArray();
+            case I32 -> toIntArray();
+        };
+        Tensor out = empty(target, dtype(), shape);
+        target.implementation().write(out.storage.buffer, host);
+        Device from = device;
+        return record("to", out, new Tensor[] {this}, NONE, NO_ROLES, (g, s) -> new Tensor[] {g.to(from)});
+    }
+
+    /** A copy converted to another dtype; the same tensor when already of it. Differentiable between F32 and F64. */
+    public Tensor to(DType target) {
+        checkOpen();
+        if (target == dtype()) return this;
+        Tensor out = empty(device, target, shape);
+        be().copy(strided(), out.strided());
+        if (!target.isFloating()) return out;
+        DType from = dtype();
+        return record("to", out, new Tensor[] {this}, NONE, NO_ROLES, (g, s) -> new Tensor[] {g.to(from)});
+    }
+
+    /** Frees this handle's device memory once all views of it are closed too. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        release.explicit = true;
+        cleanable.clean();
+    }
+
+    @Override
+    public String toString() {
+        if (closed) return "Tensor" + Shapes.str(shape) + " " + dtype() + " " + device + " (closed)";
+        StringBuilder sb = new StringBuilder("Tensor").append(Shapes.str(shape)).append(' ').append(dtype())
+                .append(' ').append(device).append(" [");
+        int n = Shapes.numel(shape);
+        double[] v = n <= 4096 ? toDoubleArray() : narrowFlat(TO_STRING_ELEMENTS);
+        for (int i = 0; i < Math.min(n, TO_STRING_ELEMENTS); i++) {
+            if (i > 0) sb.append(", ");
+            sb.append(dtype() == DType.I32 ? String.valueOf((int) v[i]) : String.format("%.4g", v[i]));
+        }
+        if (n > TO_STRING_ELEMENTS) sb.append(", ...");
+        sb.append(']');
+        if (gradFn != null) sb.append(" grad_fn=").append(gradFn.op());
+        else if (requiresGrad) sb.append(" requires_grad");
+        return sb.toString();
+    }
+
+    private double[] narrowFlat(int k) {
+        try (Tensor flat = detach().reshape(-1); Tensor head = flat.narrow(0, 0, k)) {
+            return head.toDoubleArray();
+        }
+    }
+
+    // =====================================================================================================
+    // Autograd
+    // =====================================================================================================
+
+    /** Marks a leaf as a parameter whose gradient is accumulated into {@link #grad()}. Returns this. */
+    public Tensor requiresGrad(boolean b) {
+        checkOpen();
+        if (!isLeaf()) {
+            throw new IllegalStateException("requiresGrad can only be changed on a leaf tensor; this one was computed by '"
+                    + gradFn.op() + "' (use detach() for a leaf copy of it)");
+        }
+        if (b && !dtype().isFloating()) {
+            throw new IllegalArgumentException("only floating-point tensors can require gradients, this one is " + dtype());
+        }
+        requiresGrad = b;
+        return this;
+    }
+
+    public boolean requiresGrad() { return requiresGrad; }
+
+    /** True for tensors not computed by a recorded op (user-created, or detached). */
+    public boolean isLeaf() { return gradFn == null; }
+
+    /** The op that computed this tensor (null for a leaf). */
+    public Node gradFn() { return gradFn; }
+
+    /** The gradient accumulated into this leaf by backward passes, or null. */
+    public Tensor grad() { return grad; }
+
+    /** Drops the accumulated gradient (sets it to null, freeing its memory). */
+    public void zeroGrad() {
+        if (grad != null) grad.close();
+        grad = null;
+    }
+
+    /** Backpropagates from this one-element tensor; gradients accumulate into leaves. */
+    public void backward() {
+        backward(null, false);
+    }
+
+    /** Backpropagates the vector-Jacobian product with {@code gradient} (shape of this tensor). */
+    public void backward(Tensor gradient) {
+        backward(gradient, false);
+    }
+
+    public void backward(Tensor gradient, boolean retainGraph) {
+        checkBackwardRoot(this, gradient);
+        Tensor seed = gradient != null ? gradient : onesLike(this);
+        Map<Tensor, Tensor> leafGrads = Engine.run(List.of(this), List.of(seed), retainGraph, null);
+        for (Map.Entry<Tensor, Tensor> e : leafGrads.entrySet()) {
+            e.getKey().accumulateGrad(e.getValue());
+            if (e.getValue() != gradient) e.getValue().close();
+        }
+        if (gradient == null) seed.close();
+    }
+
+    /** Validates a backward root and its upstream gradient (for {@link org.tessera.autograd.Autograd} too). */
+    public static void checkBackwardRoot(Tensor root, Tensor gradient) {
+        root.checkOpen();
+        if (!root.requiresGrad) {
+            throw new IllegalStateException("backward: the tensor " + root + " does not require grad and has no grad_fn"
+                    + " (no input of the ops that computed it requires grad, or it was computed under noGrad)");
+        }
+        if (gradient == null) {
+            if (Shapes.numel(root.shape) != 1) {
+                throw new IllegalStateException("backward() without a gradient needs a tensor with one element, this one has shape "
+                        + Shapes.str(root.shape) + "; pass backward(gradient) with a gradient of that shape");
+            }
+        } else {
+            gradient.checkOpen();
+            root.checkSameDevice(gradient, "backward");
+            root.checkSameDType(gradient, "backward");
+            if (!Arrays.equals(root.shape, gradient.shape)) {
+                throw new IllegalArgumentException("backward: the gradient's shape " + Shapes.str(gradient.shape)
+                        + " differs from the tensor's shape " + Shapes.str(root.shape));
+            }
+        }
+    }
+
+    private void accumulateGrad(Tensor g) {
+        try (var off = org.tessera.autograd.Autograd.noGrad()) {
+            if (grad == null) {
+                grad = g.contiguousCopy();
+                Scope.untrack(grad);
+            } else {
+                grad.addi(g);
+            }
+        }
+    }
+
+    /** A new handle on the same data with no history that does not require grad. */
+    public Tensor detach() {
+        checkOpen();
+        return alias(shape, strides, offset, true);
+    }
+
+    // ---- recording ----
+
+    private static final Tensor[] NONE = new Tensor[0];
+    private static final String[] NO_ROLES = new String[0];
+
+    /** Records the op that produced {@code out} when grad mode is on and an input requires grad; checks anomalies. */
+    private static Tensor record(String op, Tensor out, Tensor[] inputs, Tensor[] saved, String[] roles, Node.Vjp vjp) {
+        boolean anomaly = GradMode.anomalyDetection();
+        if (anomaly && !out.allFinite()) {
+            throw new IllegalStateException("anomaly: op '" + op + "' produced NaN or Inf in its output of shape "
+                    + Shapes.str(out.shape) + "; created at " + userFrame());
+        }
+        if (!GradMode.isEnabled()) return out;
+        boolean any = false;
+        for (Tensor in : inputs) any |= in != null && in.requiresGrad;
+        if (!any) return out;
+        Tensor[] aliases = new Tensor[saved.length];
+        for (int i = 0; i < saved.length; i++) {
+            Tensor s = saved[i];
+            aliases[i] = s == null ? null : s.alias(s.shape, s.strides, s.offset, false);
+        }
+        out.gradFn = new Node(op, out.shape, inputs, aliases, roles, vjp, anomaly ? userFrame() : null);
+        out.requiresGrad = true;
+        return out;
+    }
+
+    /** The first stack frame outside Tessera's own packages: where user code called the op. */
+    private static StackTraceElement userFrame() {
+        return StackWalker.getInstance().walk(frames -> frames
+                .filter(f -> !f.getClassName().startsWith("org.tessera.") || f.getClassName().startsWith("org.tessera.tests"))
+                .findFirst().map(StackWalker.StackFrame::toStackTraceElement).orElse(null));
+    }
+
+    // =====================================================================================================
+    // Elementwise
+    // =====================================================================================================
+
+    public Tensor neg() { return unary(UnaryOp.NEG, 0, 0); }
+    public Tensor exp() { return unary(UnaryOp.EXP, 0, 0); }
+    public Tensor log() { return unary(UnaryOp.LOG, 0, 0); }
+    public Tensor sqrt() { return unary(UnaryOp.SQRT, 0, 0); }
+    public Tensor abs() { return unary(UnaryOp.ABS, 0, 0); }
+    public Tensor pow(double exponent) { return unary(UnaryOp.POW, exponent, 0); }
+    public Tensor tanh() { return unary(UnaryOp.TANH, 0, 0); }
+    public Tensor sigmoid() { return unary(UnaryOp.SIGMOID, 0, 0); }
+    public Tensor relu() { return unary(UnaryOp.RELU, 0, 0); }
+    public Tensor leakyRelu(double slope) { return unary(UnaryOp.LEAKY_RELU, slope, 0); }
+    public Tensor elu(double alpha) { return unary(UnaryOp.ELU, alpha, 0); }
+    public Tensor softplus() { return unary(UnaryOp.SOFTPLUS, 0, 0); }
+
+    public Tensor clamp(double min, double max) {
+        if (!(min <= max)) throw new IllegalArgumentException("clamp: min " + min + " must not exceed max " + max);
+        return unary(UnaryOp.CLAMP, min, max);
+    }
+
+    public Tensor add(double v) { return unary(UnaryOp.ADD_SCALAR, v, 0); }
+    public Tensor sub(double v) { return unary(UnaryOp.ADD_SCALAR, -v, 0); }
+    public Tensor mul(double v) { return unary(UnaryOp.MUL_SCALAR, v, 0); }
+    public Tensor div(double v) { return unary(UnaryOp.DIV_SCALAR, v, 0); }
+
+    public Tensor add(Tensor o) { return binary(BinaryOp.ADD, o); }
+    public Tensor sub(Tensor o) { return binary(BinaryOp.SUB, o); }
+    public Tensor mul(Tensor o) { return binary(BinaryOp.MUL, o); }
+    public Tensor div(Tensor o) { return binary(BinaryOp.DIV, o); }
+    public Tensor maximum(Tensor o) { return binary(BinaryOp.MAXIMUM, o); }
+    public Tensor minimum(Tensor o) { return binary(BinaryOp.MINIMUM, o); }
+
+    /** Applies a row of the {@link UnaryOp} table; its backward is the row's own kernel. */
+    public Tensor unary(UnaryOp op, double p, double q) {
+        checkOpen();
+        checkDTypeFor(op.opName(), op.integerAllowed());
+        Tensor out = empty(device, dtype(), shape);
+        be().unary(op, p, q, strided(), out.strided());
+        Tensor saved = switch (op.saves()) {
+            case X -> this;
+            case Y -> out;
+            case NONE -> null;
+        };
+        return record(op.opName(), out, new Tensor[] {this}, saved == null ? NONE : new Tensor[] {saved},
+                new String[] {op.saves() == UnaryOp.Saves.Y ? "output" : "input"},
+                (g, s) -> {
+                    Tensor dx = empty(g.device, g.dtype(), g.shape);
+                    g.be().unaryBackward(op, p, q, g.strided(), s.length == 0 ? null : s[0].strided(), dx.strided());
+                    return new Tensor[] {dx};
+                });
+    }
+
+    /** Applies a row of the {@link BinaryOp} table with broadcasting; the gradients are summed back to each input's shape. */
+    public Tensor binary(BinaryOp op, Tensor o) {
+        checkOpen();
+        o.checkOpen();
+        checkSameDevice(o, op.opName());
+        checkSameDType(o, op.opName());
+        checkDTypeFor(op.opName(), op.integerAllowed());
+        int[] outShape = Shapes.broadcast(shape, o.shape, op.opName());
+        Tensor out = empty(device, dtype(), outShape);
+        be().binary(op, broadcastTo(outShape), o.broadcastTo(outShape), out.strided());
+        int[] shapeA = shape, shapeB = o.shape;
+        return record(op.opName(), out, new Tensor[] {this, o},
+                new Tensor[] {op.savesA() ? this : null, op.savesB() ? o : null}, new String[] {"input 0", "input 1"},
+                (g, s) -> {
+                    Tensor[] grads = new Tensor[2];
+                    int[][] inShapes = {shapeA, shapeB};
+                    for (int i = 0; i < 2; i++) {
+                        Strided a = s[0] == null ? null : s[0].broadcastTo(g.shape);
+                        Strided b = s[1] == null ? null : s[1].broadcastTo(g.shape);
+                        Tensor full = empty(g.device, g.dtype(), g.shape);
+                        g.be().binaryBackward(op, i, g.strided(), a, b, full.strided());
+                        grads[i] = full.sumTo(inShapes[i]);
+                        if (grads[i] != full) full.close();
+                    }
+                    return grads;
+                });
+    }
+
+    // ---- in place ----
+
+    public Tensor addi(Tensor o) { return inPlace(BinaryOp.ADD, o); }
+    public Tensor subi(Tensor o) { return inPlace(BinaryOp.SUB, o); }
+    public Tensor muli(Tensor o) { return inPlace(BinaryOp.MUL, o); }
+    public Tensor divi(Tensor o) { return inPlace(BinaryOp.DIV, o); }
+    public Tensor addi(double v) { return inPlace(UnaryOp.ADD_SCALAR, v); }
+    public Tensor subi(double v) { return inPlace(UnaryOp.ADD_SCALAR, -v); }
+    public Tensor muli(double v) { return inPlace(UnaryOp.MUL_SCALAR, v); }
+    public Tensor divi(double v) { return inPlace(UnaryOp.DIV_SCALAR, v); }
+
+    private Tensor inPlace(BinaryOp op, Tensor o) {
+        String name = op.opName() + "_";
+        checkOpen();
+        o.checkOpen();
+        checkSameDevice(o, name);
+        checkSameDType(o, name);
+        checkDTypeFor(name, op.integerAllowed());
+        int[] result = Shapes.broadcast(shape, o.shape, name);
+        if (!Arrays.equals(result, shape)) {
+            throw new IllegalArgumentException(name + ": the result's shape " + Shapes.str(result)
+                    + " differs from this tensor's shape " + Shapes.str(shape) + " (an in-place op cannot grow its target)");
+        }
+        checkWritable(name);
+        if (GradMode.isEnabled() && (requiresGrad || o.requiresGrad)) {
+            Tensor r = previousVersion().binary(op, o);
+            return rebase(r);
+        }
+        be().binary(op, strided(), o.broadcastTo(shape), strided());
+        return bumped(name);
+    }
+
+    private Tensor inPlace(UnaryOp op, double p) {
+        String name = op.opName() + "_";
+        checkOpen();
+        checkDTypeFor(name, op.integerAllowed());
+        checkWritable(name);
+        if (GradMode.isEnabled() && requiresGrad) {
+            return rebase(previousVersion().unary(op, p, 0));
+        }
+        be().unary(op, p, 0, strided(), strided());
+        return bumped(name);
+    }
+
+    private Tensor bumped(String name) {
+        storage.bumpVersion();
+        if (GradMode.anomalyDetection() && !allFinite()) {
+            throw new IllegalStateException("anomaly: op '" + name + "' produced NaN or Inf; created at " + userFrame());
+        }
+        return this;
+    }
+
+    private void checkWritable(String name) {
+        if (GradMode.isEnabled() && requiresGrad && isLeaf()) {
+            throw new IllegalStateException(name + ": a leaf tensor that requires grad " + Shapes.str(shape)
+                    + " cannot be changed in place while grad mode is on (wrap the update in Autograd.noGrad())");
+        }
+        for (int d = 0; d < shape.length; d++) {
+            if (strides[d] == 0 && shape[d] > 1) {
+                throw new IllegalArgumentException(name + ": the target " + Shapes.str(shape)
+                        + " is an expanded view in which several elements share one memory location; call contiguous() first");
+            }
+        }
+    }
+
+    /**
+     * For an in-place op under autograd: a copy of this tensor's current value carrying its current history,
+     * so the recorded op reads the value from before the write.
+     */
+    private Tensor previousVersion() {
+        Tensor before = alias(shape, strides, offset, false);
+        before.gradFn = gradFn;
+        before.requiresGrad = requiresGrad;
+        Tensor copy = before.contiguousCopy();
+        before.close();
+        return copy;
+    }
+
+    /** Writes {@code r} into this tensor's storage and makes this tensor the output of r's op. */
+    private Tensor rebase(Tensor r) {
+        be().copy(r.strided(), strided());
+        storage.bumpVersion();
+        gradFn = r.gradFn;
+        requiresGrad = true;
+        r.close();
+        return this;
+    }
+
+    // =====================================================================================================
+    // Reductions
+    // =====================================================================================================
+
+    public Tensor sum() { return reduceAll(ReduceOp.SUM, "sum"); }
+    public Tensor mean() { return reduceAll(ReduceOp.MEAN, "mean"); }
+    public Tensor sum(int dim, boolean keepDim) { return reduceDim(ReduceOp.SUM, "sum", dim, keepDim); }
+    public Tensor mean(int dim, boolean keepDim) { return reduceDim(ReduceOp.MEAN, "mean", dim, keepDim); }
+
+    private Tensor reduceAll(ReduceOp op, String name) {
+        checkOpen();
+        checkDTypeFor(name, op == ReduceOp.SUM);
+        if (op == ReduceOp.MEAN && numel() == 0) throw new IllegalArgumentException("mean of an empty tensor " + Shapes.str(shape));
+        Tensor out = empty(device, dtype(), new int[0]);
+        be().reduce(op, strided(), keepDimView(out, Shapes.ones(shape.length)));
+        int[] inShape = shape;
+        int n = Shapes.numel(shape);
+        return record(name, out, new Tensor[] {this}, NONE, NO_ROLES, (g, s) -> {
+            Tensor spread = g.reshape(Shapes.ones(inShape.length)).expand(inShape);
+            return new Tensor[] {op == ReduceOp.MEAN ? spread.div(n) : spread};
+        });
+    }
+
+    private Tensor reduceDim(ReduceOp op, String name, int dim, boolean keepDim) {
+        checkOpen();
+        checkDTypeFor(name, op == ReduceOp.SUM);
+        int d = Shapes.dim(dim, shape.length, name);
+        if (op == ReduceOp.MEAN && shape[d] == 0) throw new IllegalArgumentException("mean over an empty dim of " + Shapes.str(shape));
+        int[] keep = shape.clone();
+        keep[d] = 1;
+        Tensor out = empty(device, dtype(), keepDim ? keep : dropDim(shape, d));
+        be().reduce(op, strided(), keepDimView(out, keep));
+        int[] inShape = shape;
+        int n = shape[d];
+        return record(name, out, new Tensor[] {this}, NONE, NO_ROLES, (g, s) -> {
+            Tensor spread = g.reshape(keep).expand(inShape);
+            return new Tensor[] {op == ReduceOp.MEAN ? spread.div(n) : spread};
+        });
+    }
+
+    /** The largest element; its gradient goes to the first position holding it. */
+    public Tensor max() {
+        checkOpen();
+        checkDTypeFor("max", true);
+        if (numel() == 0) throw new IllegalArgumentException("max of an empty tensor " + Shapes.str(shape));
+        Tensor out = empty(device, dtype(), new int[0]);
+        int[] keep = Shapes.ones(shape.length);
+        be().reduce(ReduceOp.MAX, strided(), keepDimView(out, keep));
+        if (!GradMode.isEnabled() || !requiresGrad) return record("max", out, new Tensor[] {this}, NONE, NO_ROLES, null);
+        Tensor index = empty(device, DType.I32, new int[] {1});
+        be().reduce(ReduceOp.ARGMAX, strided(), keepDimView(index, keep));
+        int[] inShape = shape;
+        Tensor result = record("max", out, new Tensor[] {this}, new Tensor[] {index}, new String[] {"argmax"}, (g, s) -> {
+            Tensor dx = zeros(g.device, g.dtype(), Shapes.numel(inShape));
+            g.be().scatterAdd(g.reshape(1).strided(), 0, s[0].strided(), dx.strided());
+            return new Tensor[] {dx.reshape(inShape)};
+        });
+        index.close();
+        return result;
+    }
+
+    /** The smallest element (as {@code -max(-x)}, so it is differentiable through those two ops). */
+    public Tensor min() {
+        return neg().max().neg();
+    }
+
+    /** Largest values along {@code dim}; the gradient goes to the first maximum of each slice (as PyTorch's indices). */
+    public Tensor max(int dim, boolean keepDim) {
+        checkOpen();
+        checkDTypeFor("max", true);
+        int d = Shapes.dim(dim, shape.length, "max");
+        if (shape[d] == 0) throw new IllegalArgumentException("max over an empty dim of " + Shapes.str(shape));
+        int[] keep = shape.clone();
+        keep[d] = 1;
+        Tensor out = empty(device, dtype(), keepDim ? keep : dropDim(shape, d));
+        be().reduce(ReduceOp.MAX, strided(), keepDimView(out, keep));
+        if (!GradMode.isEnabled() || !requiresGrad) return record("max", out, new Tensor[] {this}, NONE, NO_ROLES, null);
+        Tensor index = empty(device, DType.I32, keep);
+        be().reduce(ReduceOp.ARGMAX, strided(), index.strided());
+        int[] inShape = shape;
+        Tensor result = record("max", out, new Tensor[] {this}, new Tensor[] {index}, new String[] {"argmax"}, (g, s) -> {
+            Tensor dx = zeros(g.device, g.dtype(), inShape);
+            g.be().scatterAdd(g.reshape(keep).strided(), d, s[0].strided(), dx.strided());
+            return new Tensor[] {dx};
+        });
+        index.close();
+        return result;
+    }
+
+    /** Index (I32) of the first maximum along {@code dim}; not differentiable. */
+    public Tensor argmax(int dim) {
+        checkOpen();
+        checkDTypeFor("argmax", true);
+        int d = Shapes.dim(dim, shape.length, "argmax");
+        if (shape[d] == 0) throw new IllegalArgumentException("argmax over an empty dim of " + Shapes.str(shape));
+        int[] keep = shape.clone();
+        keep[d] = 1;
+        Tensor out = empty(device, DType.I32, dropDim(shape, d));
+        be().reduce(ReduceOp.ARGMAX, strided(), keepDimView(out, keep));
+        return out;
+    }
+
+    /** The L2 norm of all elements; its gradient is x / ‖x‖, and 0 at x = 0 (as PyTorch). */
+    public Tensor norm() {
+        checkOpen();
+        checkDTypeFor("norm", false);
+        Tensor sq;
+        Tensor out;
+        try (var off = org.tessera.autograd.Autograd.noGrad()) {
+            sq = mul(this);
+            out = sq.sum().sqrt();
+        }
+        sq.close();
+        return record("norm", out, new Tensor[] {this}, new Tensor[] {this, out}, new String[] {"input", "output"},
+                (g, s) -> {
+                    double n = s[1].item();
+                    if (n == 0) return new Tensor[] {zerosLike(s[0])};
+                    return new Tensor[] {s[0].mul(g.div(n))};
+                });
+    }
+
+    /** The output's buffer seen with the input's rank (reduced dims of size 1), as {@link Backend#reduce} takes it. */
+    private static Strided keepDimView(Tensor out, int[] keep) {
+        return new Strided(out.storage.buffer, keep, Strided.contiguousStrides(keep), out.offset);
+    }
+
+    private static int[] dropDim(int[] shape, int d) {
+        int[] out = new int[shape.length - 1];
+        for (int i = 0, j = 0; i < shape.length; i++) if (i != d) out[j++] = shape[i];
+        return out;
+    }
+
+    /** Sums a broadcast gradient back to {@code target} (a shape this one was broadcast from). Not recorded. */
+    Tensor sumTo(int[] target) {
+        if (Arrays.equals(shape, target)) return this;
+        int lead = shape.length - target.length;
+        int[] keep = new int[shape.length];
+        for (int d = 0; d < shape.length; d++) keep[d] = d < lead ? 1 : target[d - lead];
+        if (Arrays.equals(keep, shape)) return reshape(target);
+        Tensor out = empty(device, dtype(), target);
+        be().reduce(ReduceOp.SUM, strided(), keepDimView(out, keep));
+        return out;
+    }
+
+    // =====================================================================================================
+    // Linear algebra
+    // =====================================================================================================
+
+    /**
+     * Matrix product with PyTorch's rules: 1-D·1-D is a dot product, a 1-D operand is promoted to a matrix and
+     * the added dim removed after, 2-D is a matrix product, more dims are batches (broadcast).
+     */
+    public Tensor matmul(Tensor o) {
+        checkOpen();
+        o.checkOpen();
+        checkSameDevice(o, "matmul");
+        checkSameDType(o, "matmul");
+        checkDTypeFor("matmul", false);
+        if (dim() == 0 || o.dim() == 0) {
+            throw new IllegalArgumentException("matmul: both operands need at least one dimension, got shapes "
+                    + Shapes.str(shape) + " and " + Shapes.str(o.shape));
+        }
+        int k1 = shape[shape.length - 1];
+        int k2 = o.dim() == 1 ? o.shape[0] : o.shape[o.dim() - 2];
+        if (k1 != k2) {
+            throw new IllegalArgumentException("matmul: shapes " + Shapes.str(shape) + " and " + Shapes.str(o.shape)
+                    + " cannot be multiplied (" + k1 + " vs " + k2 + ")");
+        }
+        if (dim() == 1 && o.dim() == 1) return unsqueeze(0).matmul(o.unsqueeze(1)).reshape();
+        if (dim() == 1) return unsqueeze(0).matmul(o).squeeze(-2);
+        if (o.dim() == 1) return matmul(o.unsqueeze(1)).squeeze(-1);
+        return matmulBatched(o);
+    }
+
+    private Tensor matmulBatched(Tensor o) {
+        int m = shape[dim() - 2], k = shape[dim() - 1], n = o.shape[o.dim() - 1];
+        int[] batch = Shapes.broadcast(Arrays.copyOf(shape, dim() - 2), Arrays.copyOf(o.shape, o.dim() - 2), "matmul");
+        int batchCount = Shapes.numel(batch);
+        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
+        outShape[batch.length] = m;
+        outShape[batch.length + 1] = n;
+        Tensor out = empty(device, dtype(), outShape);
+        List<Tensor> temps = new ArrayList<>(2);
+        MatrixOperand a = matrixOperand(batch, batchCount, temps);
+        MatrixOperand b = o.matrixOperand(batch, batchCount, temps);
+        be().matmul(a.view, a.transposed, b.view, b.transposed,
+                new Strided(out.storage.buffer, new int[] {batchCount, m, n}, new int[] {m * n, n, 1}, 0), 1, 0);
+        for (Tensor t : temps) t.close();
+        int[] shapeA = shape, shapeB = o.shape;
+        return record("matmul", out, new Tensor[] {this, o},
+                new Tensor[] {o.requiresGrad ? this : null, requiresGrad ? o : null}, new String[] {"input 0", "input 1"},
+                (g, s) -> {
+                    Tensor[] grads = new Tensor[2];
+                    if (s[1] != null) grads[0] = reduceBatch(g.matmul(s[1].transpose(-1, -2)), shapeA);
+                    if (s[0] != null) grads[1] = reduceBatch(s[0].transpose(-1, -2).matmul(g), shapeB);
+                    return grads;
+                });
+    }
+
+    private static Tensor reduceBatch(Tensor g, int[] target) {
+        Tensor r = g.sumTo(target);
+        if (r != g) g.close();
+        return r;
+    }
+
+    /** A matrix operand as the backend takes it: rank 3 with a unit last stride, maybe transposed. */
+    private record MatrixOperand(Strided view, boolean transposed) {}
+
+    private MatrixOperand matrixOperand(int[] batch, int batchCount, List<Tensor> temps) {
+        int r = shape[dim() - 2], c = shape[dim() - 1];
+        int rs = strides[dim() - 2], cs = strides[dim() - 1];
+        Strided full = broadcastTo(concat(batch, r, c));
+        int batchStride = mergedBatchStride(full, batch.length);
+        if (batchStride != -2) {
+            if ((cs == 1 || c == 1) && (rs >= c || r == 1)) {
+                return new MatrixOperand(new Strided(storage.buffer, new int[] {batchCount, r, c},
+                        new int[] {batchStride, r == 1 ? c : rs, 1}, offset), false);
+            }
+            if ((rs == 1 || r == 1) && (cs >= r || c == 1)) {
+                return new MatrixOperand(new Strided(storage.buffer, new int[] {batchCount, c, r},
+                        new int[] {batchStride, c == 1 ? r : cs, 1}, offset), true);
+            }
+        }
+        Tensor dense = empty(device, dtype(), full.shape());
+        be().copy(full, dense.strided());
+        temps.add(dense);
+        return new MatrixOperand(new Strided(dense.storage.buffer, new int[] {batchCount, r, c},
+                new int[] {r * c, c, 1}, 0), false);
+    }
+
+    /** The single stride that walks all batch dims of a view in order, or -2 when none does. */
+    private static int mergedBatchStride(Strided v, int batchDims) {
+        int stride = 0;
+        boolean set = false;
+        for (int d = batchDims - 1; d >= 0; d--) {
+            int size = v.shape()[d];
+            if (size == 1) continue;
+            int s = v.strides()[d];
+            if (!set) {
+                stride = s;
+                set = true;
+                continue;
+            }
+            // an outer dim must step exactly over the inner ones already merged
+            int inner = 1;
+            for (int e = d + 1; e < batchDims; e++) inner *= v.shape()[e];
+            if (s != stride * inner) return -2;
+        }
+        return stride;
+    }
+
+    private static int[] concat(int[] batch, int r, int c) {
+        int[] s = Arrays.copyOf(batch, batch.length + 2);
+        s[batch.length] = r;
+        s[batch.length + 1] = c;
+        return s;
+    }
+
+    // =====================================================================================================
+    // Shape and layout
+    // =====================================================================================================
+
+    /** A new handle on this storage with another shape/strides (shares memory, version and lifetime). */
+    private Tensor alias(int[] newShape, int[] newStrides, int newOffset, boolean tracked) {
+        checkOpen();
+        storage.retain();
+        return new Tensor(device, storage, newShape, newStrides, newOffset, tracked);
+    }
+
+    /** A view: same data, another shape; recorded with the given backward. */
+    private Tensor view(String op, int[] newShape, int[] newStrides, int newOffset, Node.Vjp vjp) {
+        Tensor out = alias(newShape, newStrides, newOffset, true);
+        return record(op, out, new Tensor[] {this}, NONE, NO_ROLES, vjp);
+    }
+
+    /** This tensor's elements seen with {@code target} shape (broadcast: zero strides where repeated). */
+    public Strided broadcastTo(int[] target) {
+        checkOpen();
+        int lead = target.length - shape.length;
+        int[] st = new int[target.length];
+        for (int d = 0; d < shape.length; d++) {
+            st[d + lead] = shape[d] == 1 && target[d + lead] != 1 ? 0 : strides[d];
+        }
+        return new Strided(storage.buffer, target, st, offset);
+    }
+
+    /** A view with another shape of contiguous data (one -1 is inferred); throws for non-contiguous views. */
+    public Tensor view(int... newShape) {
+        checkOpen();
+        int[] target = Shapes.inferReshape(shape, newShape, "view");
+        if (!isContiguous()) {
+            throw new IllegalStateException("view" + Shapes.str(newShape) + ": this tensor " + Shapes.str(shape)
+                    + " with strides " + Shapes.str(strides) + " is not contiguous; use reshape(...) (which copies) or contiguous()");
+        }
+        int[] from = shape;
+        return view("view", target, Strided.contiguousStrides(target), offset, (g, s) -> new Tensor[] {g.reshape(from)});
+    }
+
+    /** Another shape with the same elements: a view when contiguous, else a copy. One -1 is inferred. */
+    public Tensor reshape(int... newShape) {
+        checkOpen();
+        int[] target = Shapes.inferReshape(shape, newShape, "reshape");
+        if (Arrays.equals(target, shape)) return this;
+        if (!isContiguous()) {
+            Tensor c = contiguous();
+            Tensor r = c.reshape(target);
+            c.close();
+            return r;
+        }
+        int[] from = shape;
+        return view("reshape", target, Strided.contiguousStrides(target), offset, (g, s) -> new Tensor[] {g.reshape(from)});
+    }
+
+    public Tensor flatten() {
+        return reshape(-1);
+    }
+
+    /** This tensor if contiguous, else a contiguous copy (differentiable). */
+    public Tensor contiguous() {
+        checkOpen();
+        if (isContiguous()) return this;
+        return contiguousCopy();
+    }
+
+    /** Always a fresh contiguous copy (differentiable). */
+    public Tensor contiguousCopy() {
+        checkOpen();
+        Tensor out = empty(device, dtype(), shape);
+        be().copy(strided(), out.strided());
+        return record("contiguous", out, new Tensor[] {this}, NONE, NO_ROLES, (g, s) -> new Tensor[] {g});
+    }
+
+    /** Swaps two dims (a view). */
+    public Tensor transpose(int a, int b) {
+        checkOpen();
+        int da = Shapes.dim(a, shape.length, "transpose"), db = Shapes.dim(b, shape.length, "transpose");
+        int[] sh = shape.clone(), st = strides.clone();
+        sh[da] = shape[db];
+        sh[db] = shape[da];
+        st[da] = strides[db];
+        st[db] = strides[da];
+        return view("transpose", sh, st, offset, (g, s) -> new Tensor[] {g.transpose(da, db)});
+    }
+
+    /** Transpose of a matrix (a view); 0-D and 1-D tensors are returned as they are. */
+    public Tensor t() {
+        checkOpen();
+        if (dim() > 2) throw new IllegalArgumentException("t() expects a tensor with at most 2 dims, got " + Shapes.str(shape) + "; use transpose(a, b)");
+        return dim() < 2 ? this : transpose(0, 1);
+    }
+
+    /** Elements {@code start .. start+length-1} along {@code dim} (a view). */
+    public Tensor narrow(int dim, int start, int length) {
+        checkOpen();
+        int d = Shapes.dim(dim, shape.length, "narrow");
+        if (start < 0 || length < 0 || start + length > shape[d]) {
+            throw new IllegalArgumentException("narrow: start " + start + " and length " + length + " exceed dim " + dim
+                    + " of size " + shape[d] + " in shape " + Shapes.str(shape));
+        }
+        int[] sh = shape.clone();
+        sh[d] = length;
+        int[] inShape = shape;
+        return view("narrow", sh, strides, offset + start * strides[d], (g, s) -> {
+            Tensor dx = zeros(g.device, g.dtype(), inShape);
+            g.be().copy(g.strided(), dx.narrowView(d, start, length));
+            return new Tensor[] {dx};
+        });
+    }
+
+    private Strided narrowView(int d, int start, int length) {
+        int[] sh = shape.clone();
+        sh[d] = length;
+        return new Strided(storage.buffer, sh, strides, offset + start * strides[d]);
+    }
+
+    /** Inserts a dim of size 1 at {@code dim} (which may be {@code dim()} for the end). */
+    public Tensor unsqueeze(int dim) {
+        checkOpen();
+        int d = Shapes.dim(dim, shape.length + 1, "unsqueeze");
+        int[] sh = new int[shape.length + 1], st = new int[shape.length + 1];
+        for (int i = 0, j = 0; i < sh.length; i++) {
+            if (i == d) {
+                sh[i] = 1;
+                st[i] = d < shape.length ? shape[d] * strides[d] : 1;
+            } else {
+                sh[i] = shape[j];
+                st[i] = strides[j++];
+            }
+        }
+        int[] from = shape;
+        return view("unsqueeze", sh, st, offset, (g, s) -> new Tensor[] {g.reshape(from)});
+    }
+
+    /** Removes {@code dim} if it has size 1 (otherwise returns this tensor unchanged, as PyTorch). */
+    public Tensor squeeze(int dim) {
+        checkOpen();
+        int d = Shapes.dim(dim, shape.length, "squeeze");
+        if (shape[d] != 1) return this;
+        int[] from = shape;
+        return view("squeeze", dropDim(shape, d), dropDim(strides, d), offset, (g, s) -> new Tensor[] {g.reshape(from)});
+    }
+
+    /** Repeats size-1 dims (and adds leading dims) without copying; -1 keeps a size. The gradient is summed back. */
+    public Tensor expand(int... sizes) {
+        checkOpen();
+        if (sizes.length < shape.length) {
+            throw new IllegalArgumentException("expand: the target " + Shapes.str(sizes) + " has fewer dims than the tensor " + Shapes.str(shape));
+        }
+        int lead = sizes.length - shape.length;
+        int[] target = sizes.clone();
+        for (int d = 0; d < sizes.length; d++) {
+            int have = d < lead ? 1 : shape[d - lead];
+            if (sizes[d] == -1) {
+                if (d < lead) throw new IllegalArgumentException("expand: -1 is not allowed for a new leading dim in " + Shapes.str(sizes));
+                target[d] = have;
+            } else if (sizes[d] != have && have != 1) {
+                throw new IllegalArgumentException("expand: dim " + d + " of " + Shapes.str(shape) + " has size " + have
+                        + " and cannot be expanded to " + sizes[d] + " (only size-1 dims expand)");
+            }
+        }
+        Strided v = broadcastTo(target);
+        int[] from = shape;
+        return view("expand", target, v.strides(), offset, (g, s) -> new Tensor[] {g.sumTo(from)});
+    }
+
+    /** Concatenates tensors of equal shape except along {@code dim}. */
+    public static Tensor cat(List<Tensor> ts, int dim) {
+        if (ts == null || ts.isEmpty()) throw new IllegalArgumentException("cat: needs at least one tensor");
+        Tensor first = ts.get(0);
+        first.checkOpen();
+        int d = Shapes.dim(dim, first.dim(), "cat");
+        int total = 0;
+        for (int i = 0; i < ts.size(); i++) {
+            Tensor t = ts.get(i);
+            t.checkOpen();
+            first.checkSameDevice(t, "cat");
+            first.checkSameDType(t, "cat");
+            boolean ok = t.dim() == first.dim();
+            for (int e = 0; ok && e < t.dim(); e++) ok = e == d || t.shape[e] == first.shape[e];
+            if (!ok) {
+                throw new IllegalArgumentException("cat along dim " + dim + ": tensor " + i + " has shape " + Shapes.str(t.shape)
+                        + ", which does not match tensor 0's shape " + Shapes.str(first.shape) + " outside that dim");
+            }
+            total += t.shape[d];
+        }
+        int[] outShape = first.shape.clone();
+        outShape[d] = total;
+        Tensor out = empty(first.device, first.dtype(), outShape);
+        int[] starts = new int[ts.size()];
+        int[] lengths = new int[ts.size()];
+        int at = 0;
+        for (int i = 0; i < ts.size(); i++) {
+            Tensor t = ts.get(i);
+            starts[i] = at;
+            lengths[i] = t.shape[d];
+            if (lengths[i] > 0) first.be().copy(t.strided(), out.narrowView(d, at, lengths[i]));
+            at += lengths[i];
+        }
+        return record("cat", out, ts.toArray(new Tensor[0]), NONE, NO_ROLES, (g, s) -> {
+            Tensor[] grads = new Tensor[starts.length];
+            for (int i = 0; i < grads.length; i++) grads[i] = g.narrow(d, starts[i], lengths[i]);
+            return grads;
+        });
+    }
+
+    /** {@code out[i][j] = this[index[i][j]][j]} for dim 0 (and likewise for other dims); index is I32 of the same rank. */
+    public Tensor gather(int dim, Tensor index) {
+        checkOpen();
+        index.checkOpen();
+        checkSameDevice(index, "gather");
+        if (index.dtype() != DType.I32) throw new IllegalArgumentException("gather: the index must be I32, got " + index.dtype());
+        if (index.dim() != dim()) {
+            throw new IllegalArgumentException("gather: the index " + Shapes.str(index.shape) + " must have the same rank as the input "
+                    + Shapes.str(shape));
+        }
+        int d = Shapes.dim(dim, shape.length, "gather");
+        for (int e = 0; e < dim(); e++) {
+            if (e != d && index.shape[e] > shape[e]) {
+                throw new IllegalArgumentException("gather: index shape " + Shapes.str(index.shape) + " exceeds input shape "
+                        + Shapes.str(shape) + " in dim " + e);
+            }
+        }
+        int[] values = index.toIntArray();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] < 0 || values[i] >= shape[d]) {
+                throw new IllegalArgumentException("gather: index " + values[i] + " (element " + i + ") is out of range for dim "
+                        + dim + " of size " + shape[d] + " in input " + Shapes.str(shape));
+            }
+        }
+        Tensor out = empty(device, dtype(), index.shape);
+        be().gather(strided(), d, index.strided(), out.strided());
+        int[] inShape = shape;
+        return record("gather", out, new Tensor[] {this, null}, new Tensor[] {index}, new String[] {"index"}, (g, s) -> {
+            Tensor dx = zeros(g.device, g.dtype(), inShape);
+            g.be().scatterAdd(g.strided(), d, s[0].strided(), dx.strided());
+            return new Tensor[] {dx, null};
+        });
+    }
+
+    public Tensor softmax(int dim) { return softmax(dim, false); }
+    public Tensor logSoftmax(int dim) { return softmax(dim, true); }
+
+    private Tensor softmax(int dim, boolean log) {
+        String name = log ? "logSoftmax" : "softmax";
+        checkOpen();
+        checkDTypeFor(name, false);
+        int d = Shapes.dim(dim, shape.length, name);
+        Tensor out = empty(device, dtype(), shape);
+        be().softmax(strided(), d, log, out.strided());
+        return record(name, out, new Tensor[] {this}, new Tensor[] {out}, new String[] {"output"}, (g, s) -> {
+            Tensor dx = empty(g.device, g.dtype(), g.shape);
+            g.be().softmaxBackward(s[0].strided(), g.strided(), d, log, dx.strided());
+            return new Tensor[] {dx};
+        });
+    }
+
+    // =====================================================================================================
+    // Checks
+    // =====================================================================================================
+
+    private Backend be() {
+        return device.implementation();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this tensor " + Shapes.str(shape) + " " + dtype() + " on " + device
+                    + " was closed (explicitly or by its Scope) and cannot be used");
+        }
+    }
+
+    private void checkSameDevice(Tensor o, String op) {
+        if (o.device != device) {
+            throw new IllegalArgumentException(op + ": tensors are on different devices: " + device + " " + Shapes.str(shape)
+                    + " and " + o.device + " " + Shapes.str(o.shape) + " (move one with to(Device))");
+        }
+    }
+
+    private void checkSameDType(Tensor o, String op) {
+        if (o.dtype() != dtype()) {
+            throw new IllegalArgumentException(op + ": dtypes differ: " + dtype() + " " + Shapes.str(shape) + " and "
+                    + o.dtype() + " " + Shapes.str(o.shape) + " (convert one with to(DType))");
+        }
+    }
+
+    private void checkDTypeFor(String op, boolean integerAllowed) {
+        if (!integerAllowed && !dtype().isFloating()) {
+            throw new IllegalArgumentException(op + " needs a floating-point tensor (F32 or F64), got " + dtype() + " " + Shapes.str(shape));
+        }
+    }
+}

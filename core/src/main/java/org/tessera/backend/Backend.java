@@ -1,0 +1,94 @@
+package org.tessera.backend;
+
+import org.tessera.DType;
+
+/**
+ * What a device must do for Tessera: a small set of primitives over {@link Strided} views. Autograd,
+ * nn and optim are written once in core against these. Core validates every argument (shapes, dtypes,
+ * devices, index ranges) before calling, so a backend may assume its inputs are consistent:
+ * operands already broadcast to the output's shape (stride 0 where repeated), outputs freshly
+ * allocated and not aliasing inputs unless stated.
+ *
+ * <p>Calls may be asynchronous (a queue on a GPU); only {@link #read} must wait for the data.
+ * One instance serves one device and must be safe to call from several threads.
+ */
+public interface Backend {
+
+    /** Human-readable device name, e.g. "pthread-haswell-AMD EPYC" or "CPU (2 threads)". */
+    String deviceName();
+
+    // ---- buffers ----
+
+    /** A buffer of {@code numel} elements; contents undefined. */
+    Buffer allocate(DType dtype, int numel);
+
+    /** Returns the buffer's memory (to a pool or the device). The buffer must not be used afterwards. */
+    void release(Buffer buffer);
+
+    /** Copies a host array ({@code float[]}, {@code double[]} or {@code int[]} matching the dtype) into the buffer's first elements. */
+    void write(Buffer buffer, Object hostArray);
+
+    /** Copies the view's elements, in row-major order, into a host array of the view's dtype; waits for pending work. */
+    void read(Strided src, Object hostArray);
+
+    /** Elementwise copy between views of equal shape, converting between dtypes when they differ. */
+    void copy(Strided src, Strided dst);
+
+    /** Sets every element of the view. */
+    void fill(Strided dst, double value);
+
+    // ---- elementwise ----
+
+    /** {@code out = op(x; p, q)}. */
+    void unary(UnaryOp op, double p, double q, Strided x, Strided out);
+
+    /** {@code dx = op'(dy, saved; p, q)} where {@code saved} is x or y as {@link UnaryOp#saves()} says (null for NONE). */
+    void unaryBackward(UnaryOp op, double p, double q, Strided dy, Strided saved, Strided dx);
+
+    /** {@code out = a op b}; {@code a} and {@code b} have out's shape (broadcast with zero strides). */
+    void binary(BinaryOp op, Strided a, Strided b, Strided out);
+
+    /** Gradient for input {@code input} (0 or 1) in the broadcast shape; a or b may be null when the formula does not read it. */
+    void binaryBackward(BinaryOp op, int input, Strided dy, Strided a, Strided b, Strided out);
+
+    // ---- reductions ----
+
+    /**
+     * Reduces {@code x} over every dimension where {@code out} (same rank) has size 1 and {@code x} does not.
+     * ARGMAX reduces exactly one dimension, or all of them (the index into the row-major flattening), into I32.
+     */
+    void reduce(ReduceOp op, Strided x, Strided out);
+
+    // ---- linear algebra ----
+
+    /**
+     * Batched {@code out = alpha * op(a) · op(b) + beta * out}. Operands are rank 3 {@code [batch, rows, cols]} with a
+     * unit last stride; a batch stride of 0 broadcasts. {@code op(a)} is {@code a} or, when {@code transA}, its
+     * transpose (a is then stored {@code [batch, K, M]}). out is {@code [batch, M, N]} and contiguous.
+     */
+    void matmul(Strided a, boolean transA, Strided b, boolean transB, Strided out, double alpha, double beta);
+
+    // ---- fused ----
+
+    /** Softmax (or log-softmax) along {@code dim}; numerically stable (the row maximum is subtracted). */
+    void softmax(Strided x, int dim, boolean log, Strided out);
+
+    /** Gradient of softmax/log-softmax from its output {@code y}: softmax dx = y(dy - Σ dy·y), log dx = dy - e^y Σ dy. */
+    void softmaxBackward(Strided y, Strided dy, int dim, boolean log, Strided dx);
+
+    /** {@code out[..i..] = x[..index[..i..]..]} along {@code dim}; out and index share a shape. Indices are pre-checked. */
+    void gather(Strided x, int dim, Strided index, Strided out);
+
+    /** {@code out[..index[..i..]..] += src[..i..]} along {@code dim}; the gather's backward. */
+    void scatterAdd(Strided src, int dim, Strided index, Strided out);
+
+    /**
+     * Fills a contiguous view with counter-based random numbers: element {@code i} takes Philox4x32-10 with
+     * key {@code seed} and counter {@code counter + i} (see {@link org.tessera.Rng}), so every backend
+     * draws the same stream.
+     */
+    void random(Strided out, RandomKind kind, long seed, long counter);
+
+    /** The distributions {@link #random} draws from. */
+    enum RandomKind { UNIFORM, NORMAL }
+}
