@@ -1,0 +1,41 @@
+package org.tessera.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import org.tessera.DType;
+import org.tessera.Tensor;
+
+/** Value comparisons with stated tolerances: |actual - expected| <= atol + rtol * |expected|. */
+public final class Assertions2 {
+    /** F64 on any backend: only rounding-order differences. */
+    public static final double F64_TOL = 1e-10;
+    /** F32: a few ulps of float through a short chain of ops. */
+    public static final double F32_TOL = 2e-5;
+
+    private Assertions2() {}
+
+    public static double tol(DType t) {
+        return t == DType.F64 ? F64_TOL : F32_TOL;
+    }
+
+    public static void assertClose(double[] expected, Tensor actual, double tol) {
+        assertClose(expected, actual.toDoubleArray(), tol, actual.toString());
+    }
+
+    public static void assertClose(String key, Tensor actual) {
+        Expected.Entry e = Expected.get(key);
+        assertArrayEquals(e.shape(), actual.shape(), key + ": shape");
+        assertClose(e.values(), actual.toDoubleArray(), tol(actual.dtype()), key);
+    }
+
+    public static void assertClose(double[] expected, double[] actual, double tol, String what) {
+        if (expected.length != actual.length) fail(what + ": expected " + expected.length + " values, got " + actual.length);
+        for (int i = 0; i < expected.length; i++) {
+            double diff = Math.abs(actual[i] - expected[i]);
+            if (!(diff <= tol + tol * Math.abs(expected[i])) && !(Double.isNaN(expected[i]) && Double.isNaN(actual[i]))) {
+                fail(what + ": element " + i + " is " + actual[i] + ", expected " + expected[i] + " (difference " + diff + ", tolerance " + tol + ")");
+            }
+        }
+    }
+}

@@ -1,0 +1,365 @@
+package org.tessera.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.tessera.tests.Assertions2.assertClose;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.tessera.DType;
+import org.tessera.Device;
+import org.tessera.Tensor;
+import org.tessera.autograd.GradCheck;
+import org.tessera.backend.BinaryOp;
+import org.tessera.backend.UnaryOp;
+
+/**
+ * Every op, forward and backward, on every device, in F32 and F64, against PyTorch's float64 values
+ * (expected/torch.txt), on contiguous and non-contiguous inputs; plus {@link GradCheck} in F64.
+ * Adding an op to the tables means adding a row here: {@link #everyTableRowHasACase()} fails otherwise.
+ */
+class OpConformanceTest {
+
+    /** One unary case: the PyTorch key, its input key, the op row it exercises, and the call through the public API. */
+    record UnaryCase(String key, String input, UnaryOp op, Function<Tensor, Tensor> f) {
+        @Override
+        public String toString() {
+            return key;
+        }
+    }
+
+    static final List<UnaryCase> UNARY = List.of(
+            new UnaryCase("neg", "x", UnaryOp.NEG, Tensor::neg),
+            new UnaryCase("exp", "x", UnaryOp.EXP, Tensor::exp),
+            new UnaryCase("log", "xpos", UnaryOp.LOG, Tensor::log),
+            new UnaryCase("sqrt", "xpos", UnaryOp.SQRT, Tensor::sqrt),
+            new UnaryCase("abs", "x", UnaryOp.ABS, Tensor::abs),
+            new UnaryCase("pow3", "x", UnaryOp.POW, t -> t.pow(3)),
+            new UnaryCase("pow_half", "xpos", UnaryOp.POW, t -> t.pow(0.5)),
+            new UnaryCase("powm2", "xpos", UnaryOp.POW, t -> t.pow(-2)),
+            new UnaryCase("tanh", "x", UnaryOp.TANH, Tensor::tanh),
+            new UnaryCase("sigmoid", "x", UnaryOp.SIGMOID, Tensor::sigmoid),
+            new UnaryCase("relu", "x", UnaryOp.RELU, Tensor::relu),
+            new UnaryCase("leakyRelu", "x", UnaryOp.LEAKY_RELU, t -> t.leakyRelu(0.1)),
+            new UnaryCase("elu", "x", UnaryOp.ELU, t -> t.elu(0.7)),
+            new UnaryCase("softplus", "x", UnaryOp.SOFTPLUS, Tensor::softplus),
+            new UnaryCase("clamp", "x", UnaryOp.CLAMP, t -> t.clamp(-1, 1.5)),
+            new UnaryCase("add_s", "x", UnaryOp.ADD_SCALAR, t -> t.add(1.5)),
+            new UnaryCase("sub_s", "x", UnaryOp.ADD_SCALAR, t -> t.sub(0.25)),
+            new UnaryCase("mul_s", "x", UnaryOp.MUL_SCALAR, t -> t.mul(-3)),
+            new UnaryCase("div_s", "x", UnaryOp.DIV_SCALAR, t -> t.div(4)));
+
+    record BinaryCase(String key, BinaryOp op, BiFunction<Tensor, Tensor, Tensor> f) {
+        @Override
+        public String toString() {
+            return key;
+        }
+    }
+
+    static final List<BinaryCase> BINARY = List.of(
+            new BinaryCase("add", BinaryOp.ADD, Tensor::add),
+            new BinaryCase("sub", BinaryOp.SUB, Tensor::sub),
+            new BinaryCase("mul", BinaryOp.MUL, Tensor::mul),
+            new BinaryCase("div", BinaryOp.DIV, Tensor::div),
+            new BinaryCase("maximum", BinaryOp.MAXIMUM, Tensor::maximum),
+            new BinaryCase("minimum", BinaryOp.MINIMUM, Tensor::minimum));
+
+    static List<Object[]> unaryCases() {
+        return cross(UNARY);
+    }
+
+    static List<Object[]> binaryCases() {
+        return cross(BINARY);
+    }
+
+    private static List<Object[]> cross(List<?> cases) {
+        List<Object[]> out = new ArrayList<>();
+        for (Device d : Device.available()) {
+            for (DType t : List.of(DType.F32, DType.F64)) {
+                for (Object c : cases) out.add(new Object[] {d, t, c});
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void everyTableRowHasACase() {
+        Set<UnaryOp> unary = UNARY.stream().map(UnaryCase::op).collect(Collectors.toSet());
+        assertEquals(EnumSet.allOf(UnaryOp.class), EnumSet.copyOf(unary), "a UnaryOp row without a conformance case");
+        Set<BinaryOp> binary = BINARY.stream().map(BinaryCase::op).collect(Collectors.toSet());
+        assertEquals(EnumSet.allOf(BinaryOp.class), EnumSet.copyOf(binary), "a BinaryOp row without a conformance case");
+    }
+
+    // ---- unary ----
+
+    @ParameterizedTest(name = "{2} {1} {0}")
+    @MethodSource("unaryCases")
+    void unaryForwardAndBackward(Device d, DType t, UnaryCase c) {
+        Tensor x = Expected.tensor(c.input, d, t).requiresGrad(true);
+        Tensor y = c.f.apply(x);
+        y.backward(Expected.tensor("g", d, t));
+        assertClose("unary." + c.key + ".y", y);
+        assertClose("unary." + c.key + ".dx", x.grad());
+    }
+
+    @ParameterizedTest(name = "{2} {1} {0}")
+    @MethodSource("unaryCases")
+    void unaryOnTransposedView(Device d, DType t, UnaryCase c) {
+        // the input is the transpose of a [4, 3] leaf: same values, strides (1, 3)
+        Tensor base = Expected.tensor(c.input, d, t).t().contiguous().detach().requiresGrad(true);
+        Tensor x = base.t();
+        assertTrue(!x.isContiguous());
+        Tensor y = c.f.apply(x);
+        y.backward(Expected.tensor("g", d, t));
+        assertClose("unary." + c.key + ".y", y);
+        assertClose("unary." + c.key + ".dx", base.grad().t());
+    }
+
+    @ParameterizedTest(name = "{2} {0}")
+    @MethodSource("unaryCases")
+    void unaryGradCheck(Device d, DType t, UnaryCase c) {
+        if (t != DType.F64) return;
+        Tensor x = Expected.tensor(c.input, d, DType.F64).requiresGrad(true);
+        assertTrue(GradCheck.check(in -> c.f.apply(in.get(0)), List.of(x)));
+        assertTrue(GradCheck.check(in -> c.f.apply(in.get(0).t()), List.of(x)));
+    }
+
+    // ---- binary, broadcasting [3, 1, 4] with [2, 4] ----
+
+    @ParameterizedTest(name = "{2} {1} {0}")
+    @MethodSource("binaryCases")
+    void binaryBroadcastForwardAndBackward(Device d, DType t, BinaryCase c) {
+        Tensor a = Expected.tensor("a", d, t).requiresGrad(true);
+        Tensor b = Expected.tensor("b", d, t).requiresGrad(true);
+        Tensor y = c.f.apply(a, b);
+        assertArrayEquals(new int[] {3, 2, 4}, y.shape());
+        y.backward(Expected.tensor("gb", d, t));
+        assertClose("binary." + c.key + ".y", y);
+        assertClose("binary." + c.key + ".da", a.grad());
+        assertClose("binary." + c.key + ".db", b.grad());
+    }
+
+    @ParameterizedTest(name = "{2} {1} {0}")
+    @MethodSource("binaryCases")
+    void binaryOnTransposedOperand(Device d, DType t, BinaryCase c) {
+        Tensor a = Expected.tensor("a", d, t).requiresGrad(true);
+        Tensor bBase = Expected.tensor("b", d, t).t().contiguous().detach().requiresGrad(true);
+        Tensor y = c.f.apply(a, bBase.t());
+        y.backward(Expected.tensor("gb", d, t));
+        assertClose("binary." + c.key + ".y", y);
+        assertClose("binary." + c.key + ".db", bBase.grad().t());
+    }
+
+    @ParameterizedTest(name = "{2} {0}")
+    @MethodSource("binaryCases")
+    void binaryGradCheck(Device d, DType t, BinaryCase c) {
+        if (t != DType.F64) return;
+        Tensor a = Expected.tensor("a", d, t).requiresGrad(true);
+        Tensor b = Expected.tensor("b", d, t).requiresGrad(true);
+        assertTrue(GradCheck.check(in -> c.f.apply(in.get(0), in.get(1)), List.of(a, b)));
+        // both operands broadcast, one of them through an expanded view
+        assertTrue(GradCheck.check(in -> c.f.apply(in.get(1).expand(3, 2, 4), in.get(0)), List.of(a, b)));
+    }
+
+    // ---- reductions ----
+
+    static List<Object[]> devicesAndDtypes() {
+        List<Object[]> out = new ArrayList<>();
+        for (Device d : Device.available()) {
+            out.add(new Object[] {d, DType.F32});
+            out.add(new Object[] {d, DType.F64});
+        }
+        return out;
+    }
+
+    static final List<Object[]> REDUCTIONS = List.of(
+            new Object[] {"sum", (Function<Tensor, Tensor>) Tensor::sum},
+            new Object[] {"mean", (Function<Tensor, Tensor>) Tensor::mean},
+            new Object[] {"max", (Function<Tensor, Tensor>) Tensor::max},
+            new Object[] {"sum0", (Function<Tensor, Tensor>) t -> t.sum(0, false)},
+            new Object[] {"sum1k", (Function<Tensor, Tensor>) t -> t.sum(1, true)},
+            new Object[] {"mean0", (Function<Tensor, Tensor>) t -> t.mean(0, false)},
+            new Object[] {"mean1", (Function<Tensor, Tensor>) t -> t.mean(-1, false)},
+            new Object[] {"max0", (Function<Tensor, Tensor>) t -> t.max(0, false)},
+            new Object[] {"max1k", (Function<Tensor, Tensor>) t -> t.max(1, true)},
+            new Object[] {"norm", (Function<Tensor, Tensor>) Tensor::norm});
+
+    @SuppressWarnings("unchecked")
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("devicesAndDtypes")
+    void reductions(Device d, DType t) {
+        for (Object[] r : REDUCTIONS) {
+            String key = (String) r[0];
+            Function<Tensor, Tensor> f = (Function<Tensor, Tensor>) r[1];
+            for (boolean transposed : new boolean[] {false, true}) {
+                Tensor base = transposed ? Expected.tensor("x", d, t).t().contiguous().detach().requiresGrad(true)
+                        : Expected.tensor("x", d, t).requiresGrad(true);
+                Tensor x = transposed ? base.t() : base;
+                Tensor y = f.apply(x);
+                y.backward(Expected.tensor("reduce." + key + ".g", d, t));
+                assertClose("reduce." + key + ".y", y);
+                assertClose("reduce." + key + ".dx", transposed ? base.grad().t() : base.grad());
+                if (t == DType.F64) assertTrue(GradCheck.check(in -> f.apply(in.get(0)), List.of(x.detach().requiresGrad(true))));
+            }
+        }
+        Tensor x = Expected.tensor("x", d, t);
+        assertArrayEquals(toInts(Expected.values("reduce.argmax0")), x.argmax(0).toIntArray());
+        assertArrayEquals(toInts(Expected.values("reduce.argmax1")), x.argmax(1).toIntArray());
+        assertArrayEquals(toInts(Expected.values("reduce.argmax1")), x.t().argmax(0).toIntArray());
+    }
+
+    private static int[] toInts(double[] v) {
+        int[] out = new int[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = (int) v[i];
+        return out;
+    }
+
+    // ---- softmax ----
+
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("devicesAndDtypes")
+    void softmaxAndLogSoftmax(Device d, DType t) {
+        for (int dim = 0; dim < 2; dim++) {
+            for (boolean log : new boolean[] {false, true}) {
+                String key = (log ? "logSoftmax" : "softmax") + dim;
+                int dd = dim;
+                Function<Tensor, Tensor> f = log ? x -> x.logSoftmax(dd) : x -> x.softmax(dd);
+                Tensor x = Expected.tensor("x", d, t).requiresGrad(true);
+                Tensor y = f.apply(x);
+                y.backward(Expected.tensor("g", d, t));
+                assertClose(key + ".y", y);
+                assertClose(key + ".dx", x.grad());
+                if (t == DType.F64) {
+                    assertTrue(GradCheck.check(in -> f.apply(in.get(0)), List.of(x.detach().requiresGrad(true))));
+                    assertTrue(GradCheck.check(in -> f.apply(in.get(0).t()), List.of(x.detach().requiresGrad(true))));
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("devicesAndDtypes")
+    void softmaxIsStableForHugeLogits(Device d, DType t) {
+        Tensor x = Tensor.of(d, new double[] {1000, 1001, 1002, -1000, 0, 1000}, 2, 3).to(t);
+        double[] p = x.softmax(1).toDoubleArray();
+        double e1 = Math.exp(-1), e2 = Math.exp(-2);
+        double z = 1 + e1 + e2;
+        assertClose(new double[] {e2 / z, e1 / z, 1 / z, 0, 0, 1}, p, 1e-6, "softmax of large logits");
+        double[] lp = x.logSoftmax(1).toDoubleArray();
+        assertEquals(-2 - Math.log(z), lp[0], 1e-4);
+        assertEquals(-2000, lp[3], 1e-3);
+    }
+
+    // ---- matmul ----
+
+    static List<Object[]> matmulCases() {
+        List<Object[]> out = new ArrayList<>();
+        for (Object[] dt : devicesAndDtypes()) {
+            for (String k : List.of("mm", "bmm", "broadcast", "broadcast2", "dot", "mv", "vm")) out.add(new Object[] {dt[0], dt[1], k});
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "{2} {1} {0}")
+    @MethodSource("matmulCases")
+    void matmul(Device d, DType t, String key) {
+        Tensor a = Expected.tensor("matmul." + key + ".a", d, t).requiresGrad(true);
+        Tensor b = Expected.tensor("matmul." + key + ".b", d, t).requiresGrad(true);
+        Tensor y = a.matmul(b);
+        y.backward(Expected.tensor("matmul." + key + ".g", d, t));
+        assertClose("matmul." + key + ".y", y);
+        assertClose("matmul." + key + ".da", a.grad());
+        assertClose("matmul." + key + ".db", b.grad());
+        if (t == DType.F64) {
+            assertTrue(GradCheck.check(in -> in.get(0).matmul(in.get(1)), List.of(a.detach().requiresGrad(true), b.detach().requiresGrad(true))));
+        }
+    }
+
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("devicesAndDtypes")
+    void matmulOfTransposedAndNarrowedOperands(Device d, DType t) {
+        Tensor a = Expected.tensor("matmul.mm.a", d, t);        // [5, 7]
+        Tensor b = Expected.tensor("matmul.mm.b", d, t);        // [7, 3]
+        double[] expected = Expected.values("matmul.mm.y");
+        Tensor aT = a.t().contiguous().detach();                  // [7, 5]
+        Tensor bT = b.t().contiguous().detach();                  // [3, 7]
+        assertClose(expected, aT.t().matmul(b), Assertions2.tol(t));
+        assertClose(expected, a.matmul(bT.t()), Assertions2.tol(t));
+        assertClose(expected, aT.t().matmul(bT.t()), Assertions2.tol(t));
+        // a narrowed view: rows of a wider matrix (leading dimension larger than the row)
+        Tensor wide = Tensor.cat(List.of(a, Tensor.zeros(d, t, 5, 2)), 1);   // [5, 9]
+        assertClose(expected, wide.narrow(1, 0, 7).matmul(b), Assertions2.tol(t));
+        if (t == DType.F64) {
+            Tensor x = aT.requiresGrad(true), y = bT.requiresGrad(true);
+            assertTrue(GradCheck.check(in -> in.get(0).t().matmul(in.get(1).t()), List.of(x, y)));
+        }
+    }
+
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("devicesAndDtypes")
+    void largeMatmulAgainstNaiveProduct(Device d, DType t) {
+        // sizes that are not multiples of any tile, crossing the K and M block sizes
+        int m = 157, k = 301, n = 67;
+        Tensor a = Tensor.rand(d, t, new org.tessera.Rng(5), m, k).sub(0.5);
+        Tensor b = Tensor.rand(d, t, new org.tessera.Rng(6), k, n).sub(0.5);
+        double[] av = a.toDoubleArray(), bv = b.toDoubleArray();
+        double[] ref = new double[m * n];
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int p = 0; p < k; p++) s += av[i * k + p] * bv[p * n + j];
+            ref[i * n + j] = s;
+        }
+        double tol = t == DType.F64 ? 1e-12 : 1e-4;
+        assertClose(ref, a.matmul(b), tol);
+        assertClose(ref, a.t().contiguous().t().matmul(b.t().contiguous().t()), tol);
+    }
+
+    // ---- gather, cat and views ----
+
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("devicesAndDtypes")
+    void gather(Device d, DType t) {
+        Tensor src = Expected.tensor("gather.src", d, t).requiresGrad(true);
+        Tensor index = Tensor.of(d, new int[] {0, 3, 2, 2, 1, 0}, 3, 2);
+        Tensor y = src.gather(1, index);
+        y.backward(Tensor.of(d, new double[] {1, 2, 3, 4, 5, 6}, 3, 2).to(t));
+        assertClose("gather.y", y);
+        assertClose("gather.dx", src.grad());
+        // through a transposed input: gather along dim 0 of the [4, 3] transpose
+        Tensor yt = src.detach().t().gather(0, index.t());
+        assertClose("gather.y", yt.t());
+        if (t == DType.F64) {
+            assertTrue(GradCheck.check(in -> in.get(0).gather(1, index), List.of(src.detach().requiresGrad(true))));
+            assertTrue(GradCheck.check(in -> in.get(0).t().gather(0, index.t()), List.of(src.detach().requiresGrad(true))));
+        }
+    }
+
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("devicesAndDtypes")
+    void shapeOpsAreDifferentiable(Device d, DType t) {
+        if (t != DType.F64) return;
+        Tensor x = Expected.tensor("x", d, t).requiresGrad(true);          // [3, 4]
+        Tensor y = Expected.tensor("xpos", d, t).requiresGrad(true);       // [3, 4]
+        List<Function<List<Tensor>, Tensor>> fs = List.of(
+                in -> in.get(0).reshape(2, 6).mul(in.get(1).reshape(2, 6)),
+                in -> in.get(0).view(4, 3).t().mul(in.get(1)),
+                in -> in.get(0).transpose(0, 1).reshape(-1).mul(in.get(1).flatten()),
+                in -> in.get(0).narrow(1, 1, 2).mul(in.get(1).narrow(0, 0, 3).narrow(1, 2, 2)),
+                in -> in.get(0).unsqueeze(0).expand(2, 3, 4).mul(in.get(1)),
+                in -> in.get(0).sum(0, true).expand(3, 4).mul(in.get(1)),
+                in -> in.get(0).unsqueeze(2).squeeze(2).mul(in.get(1)),
+                in -> Tensor.cat(List.of(in.get(0), in.get(1).mul(2), in.get(0).narrow(0, 1, 1)), 0).tanh(),
+                in -> Tensor.cat(List.of(in.get(0).t(), in.get(1).t()), 1).sigmoid(),
+                in -> in.get(0).t().contiguous().mul(in.get(1).t()));
+        for (Function<List<Tensor>, Tensor> f : fs) assertTrue(GradCheck.check(f, List.of(x, y)));
+    }
+}

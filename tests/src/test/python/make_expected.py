@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""Reference values for Tessera's conformance tests, computed with PyTorch in float64.
+
+Run with Debian's python3-torch:  /usr/bin/python3 tests/src/test/python/make_expected.py
+It rewrites tests/src/test/resources/expected/torch.txt, one entry per line:
+    <key> <shape as d0,d1,...|scalar> <values...>
+Values are printed with repr() so they round-trip exactly. Tests compare Tessera (F32 and F64, every
+device) against these. Inputs are fixed numbers (no RNG), so the file is reproducible byte for byte.
+"""
+import os
+import torch
+
+torch.set_default_dtype(torch.float64)
+OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "expected", "torch.txt")
+lines = []
+
+
+def put(key, t):
+    t = torch.as_tensor(t).detach().to(torch.float64)
+    shape = ",".join(str(s) for s in t.shape) if t.dim() > 0 else "scalar"
+    lines.append(f"{key} {shape} " + " ".join(repr(float(v)) for v in t.reshape(-1).tolist()))
+
+
+def fixed(shape, lo, hi, shift=0.0):
+    """Deterministic, irregularly spaced values in [lo, hi] (no ties, no zeros)."""
+    n = 1
+    for s in shape:
+        n *= s
+    idx = torch.arange(n, dtype=torch.float64)
+    frac = torch.frac(idx * 0.6180339887498949 + 0.1234 + shift)
+    return (lo + (hi - lo) * frac).reshape(shape)
+
+
+# ---- unary ops: x [3, 4], upstream gradient g, forward y and dx = g·∂y/∂x ----
+x = fixed((3, 4), -2.5, 2.5)
+g = fixed((3, 4), -1.0, 1.0, shift=0.3)
+xpos = fixed((3, 4), 0.2, 3.0)
+put("x", x)
+put("xpos", xpos)
+put("g", g)
+unary = {
+    "neg": (x, lambda t: -t),
+    "exp": (x, torch.exp),
+    "log": (xpos, torch.log),
+    "sqrt": (xpos, torch.sqrt),
+    "abs": (x, torch.abs),
+    "pow3": (x, lambda t: t.pow(3.0)),
+    "pow_half": (xpos, lambda t: t.pow(0.5)),
+    "powm2": (xpos, lambda t: t.pow(-2.0)),
+    "tanh": (x, torch.tanh),
+    "sigmoid": (x, torch.sigmoid),
+    "relu": (x, torch.relu),
+    "leakyRelu": (x, lambda t: torch.nn.functional.leaky_relu(t, 0.1)),
+    "elu": (x, lambda t: torch.nn.functional.elu(t, 0.7)),
+    "softplus": (x, torch.nn.functional.softplus),
+    "clamp": (x, lambda t: t.clamp(-1.0, 1.5)),
+    "add_s": (x, lambda t: t + 1.5),
+    "sub_s": (x, lambda t: t - 0.25),
+    "mul_s": (x, lambda t: t * -3.0),
+    "div_s": (x, lambda t: t / 4.0),
+}
+for name, (inp, fn) in unary.items():
+    t = inp.clone().requires_grad_(True)
+    y = fn(t)
+    y.backward(g)
+    put(f"unary.{name}.y", y)
+    put(f"unary.{name}.dx", t.grad)
+
+# ---- binary ops with broadcasting: a [3, 1, 4], b [2, 4] -> [3, 2, 4] ----
+a = fixed((3, 1, 4), -2.0, 2.0)
+b = fixed((2, 4), 0.5, 2.5, shift=0.5)
+gb = fixed((3, 2, 4), -1.0, 1.0, shift=0.7)
+put("a", a)
+put("b", b)
+put("gb", gb)
+for name, fn in {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
+                 "maximum": torch.maximum, "minimum": torch.minimum}.items():
+    ta, tb = a.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    y = fn(ta, tb)
+    y.backward(gb)
+    put(f"binary.{name}.y", y)
+    put(f"binary.{name}.da", ta.grad)
+    put(f"binary.{name}.db", tb.grad)
+
+# ---- reductions of x [3, 4] ----
+def reduction(name, fn, upstream_shape_fn):
+    t = x.clone().requires_grad_(True)
+    y = fn(t)
+    up = fixed(tuple(y.shape), -1.0, 1.0, shift=0.9) if y.dim() > 0 else torch.tensor(0.75)
+    y.backward(up)
+    put(f"reduce.{name}.y", y)
+    put(f"reduce.{name}.g", up)
+    put(f"reduce.{name}.dx", t.grad)
+
+reduction("sum", lambda t: t.sum(), None)
+reduction("mean", lambda t: t.mean(), None)
+reduction("max", lambda t: t.max(), None)
+reduction("sum0", lambda t: t.sum(0), None)
+reduction("sum1k", lambda t: t.sum(1, keepdim=True), None)
+reduction("mean0", lambda t: t.mean(0), None)
+reduction("mean1", lambda t: t.mean(-1), None)
+reduction("max0", lambda t: t.max(0).values, None)
+reduction("max1k", lambda t: t.max(1, keepdim=True).values, None)
+reduction("norm", lambda t: t.norm(), None)
+put("reduce.argmax0", x.argmax(0))
+put("reduce.argmax1", x.argmax(1))
+
+# ---- softmax / log-softmax along each dim ----
+for dim in (0, 1):
+    for name, fn in {"softmax": torch.softmax, "logSoftmax": torch.log_softmax}.items():
+        t = x.clone().requires_grad_(True)
+        y = fn(t, dim)
+        y.backward(g)
+        put(f"{name}{dim}.y", y)
+        put(f"{name}{dim}.dx", t.grad)
+
+# ---- matmul: 2-D, batched, broadcast batch, 1-D cases ----
+def mm(name, sa, sb):
+    ta = fixed(sa, -1.5, 1.5).requires_grad_(True)
+    tb = fixed(sb, -1.0, 1.0, shift=0.4).requires_grad_(True)
+    y = ta @ tb
+    up = fixed(tuple(y.shape), -1.0, 1.0, shift=0.2) if y.dim() > 0 else torch.tensor(0.75)
+    y.backward(up)
+    put(f"matmul.{name}.a", ta)
+    put(f"matmul.{name}.b", tb)
+    put(f"matmul.{name}.g", up)
+    put(f"matmul.{name}.y", y)
+    put(f"matmul.{name}.da", ta.grad)
+    put(f"matmul.{name}.db", tb.grad)
+
+mm("mm", (5, 7), (7, 3))
+mm("bmm", (2, 4, 3), (2, 3, 5))
+mm("broadcast", (2, 3, 4, 3), (3, 2))
+mm("broadcast2", (4, 3), (2, 1, 3, 5))
+mm("dot", (6,), (6,))
+mm("mv", (4, 6), (6,))
+mm("vm", (6,), (6, 4))
+
+# ---- the weight-sharing DAG: x1 = w1 x0, x2 = x0 + w2 x1, x3 = w1 (x1 + x2), q = ||x3|| ----
+w1 = torch.tensor([[0.5, -1.0, 0.25], [1.5, 0.75, -0.5], [-0.25, 0.5, 1.0]], requires_grad=True)
+w2 = torch.tensor([[1.0, 0.5, -0.75], [-0.5, 0.25, 1.25], [0.75, -1.5, 0.5]], requires_grad=True)
+x0 = torch.tensor([1.0, -2.0, 0.5])
+x1 = w1 @ x0
+x2 = x0 + w2 @ x1
+x3 = w1 @ (x1 + x2)
+q = x3.norm()
+q.backward()
+put("dag.w1", w1)
+put("dag.w2", w2)
+put("dag.x0", x0)
+put("dag.q", q)
+put("dag.dw1", w1.grad)
+put("dag.dw2", w2.grad)
+
+# ---- gather along dim 1, and cat ----
+src = fixed((3, 4), -2.0, 2.0).requires_grad_(True)
+index = torch.tensor([[0, 3], [2, 2], [1, 0]])
+y = src.gather(1, index)
+y.backward(torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+put("gather.src", src)
+put("gather.y", y)
+put("gather.dx", src.grad)
+
+with open(OUT, "w") as f:
+    f.write("# generated by tests/src/test/python/make_expected.py with torch " + torch.__version__ + "\n")
+    f.write("\n".join(lines) + "\n")
+print(f"wrote {len(lines)} entries to {os.path.normpath(OUT)}")
