@@ -62,8 +62,11 @@ public final class Rng {
 
     /** Philox4x32-10 of the 128-bit counter (ctr, 0) under the 64-bit key {@code seed}; writes 4 words into {@code out}. */
     public static void philox(long seed, long ctr, int[] out) {
-        int c0 = (int) ctr, c1 = (int) (ctr >>> 32), c2 = 0, c3 = 0;
-        int k0 = (int) seed, k1 = (int) (seed >>> 32);
+        philox((int) ctr, (int) (ctr >>> 32), 0, 0, (int) seed, (int) (seed >>> 32), out);
+    }
+
+    /** Philox4x32-10 of the full 128-bit counter (c0..c3) and 64-bit key (k0, k1), as in Random123's test vectors. */
+    public static void philox(int c0, int c1, int c2, int c3, int k0, int k1, int[] out) {
         for (int r = 0; r < ROUNDS; r++) {
             long p0 = (M0 & 0xFFFFFFFFL) * (c0 & 0xFFFFFFFFL);
             long p1 = (M1 & 0xFFFFFFFFL) * (c2 & 0xFFFFFFFFL);

@@ -1,0 +1,73 @@
+package org.tessera.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.tessera.DType;
+import org.tessera.Device;
+import org.tessera.Rng;
+import org.tessera.Tensor;
+
+class RngTest {
+
+    /** Known-answer vectors of Philox4x32-10 from Random123 (kat_vectors): counter, key, expected output. */
+    @Test
+    void philoxMatchesRandom123KnownAnswers() {
+        int[] out = new int[4];
+        Rng.philox(0, 0, 0, 0, 0, 0, out);
+        assertArrayEquals(new int[] {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}, out);
+        Rng.philox(-1, -1, -1, -1, -1, -1, out);
+        assertArrayEquals(new int[] {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}, out);
+        Rng.philox(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, out);
+        assertArrayEquals(new int[] {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}, out);
+    }
+
+    @ParameterizedTest
+    @MethodSource("org.tessera.tests.Devices#all")
+    void tensorsFollowTheCounterStream(Device d) {
+        Rng rng = new Rng(42);
+        float[] u = Tensor.rand(d, rng, 5, 7).toFloatArray();
+        assertEquals(35, rng.counter());
+        for (int i = 0; i < u.length; i++) {
+            assertEquals(Rng.uniform32(42, i), u[i]);
+            assertTrue(u[i] >= 0 && u[i] < 1);
+        }
+        double[] z = Tensor.randn(d, DType.F64, rng, 10).toDoubleArray();
+        for (int i = 0; i < z.length; i++) assertEquals(Rng.normal(42, 35 + i), z[i]);
+        assertArrayEquals(u, Tensor.rand(d, new Rng(42), 5, 7).toFloatArray(), "same seed, same numbers");
+        assertNotEquals(u[0], Tensor.rand(d, new Rng(43), 1).toFloatArray()[0]);
+    }
+
+    @ParameterizedTest
+    @MethodSource("org.tessera.tests.Devices#all")
+    void distributionsHaveTheirMoments(Device d) {
+        int n = 200_000;
+        double[] z = Tensor.randn(d, DType.F64, new Rng(7), n).toDoubleArray();
+        double mean = 0, sq = 0;
+        for (double v : z) { mean += v; sq += v * v; }
+        mean /= n;
+        double var = sq / n - mean * mean;
+        assertEquals(0, mean, 0.01);          // 4.5 standard errors
+        assertEquals(1, var, 0.015);
+        double[] u = Tensor.rand(d, DType.F64, new Rng(8), n).toDoubleArray();
+        double um = 0;
+        for (double v : u) um += v;
+        assertEquals(0.5, um / n, 0.003);
+    }
+
+    @Test
+    void resumesFromACounter() {
+        Rng a = new Rng(9);
+        a.nextDouble();
+        a.nextDouble();
+        Rng b = new Rng(9, a.counter());
+        assertEquals(a.nextDouble(), b.nextDouble());
+        int k = new Rng(1).nextInt(10);
+        assertTrue(k >= 0 && k < 10);
+    }
+}
