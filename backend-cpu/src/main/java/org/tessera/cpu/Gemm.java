@@ -16,12 +16,13 @@ import org.tessera.backend.Strided;
  * F64 takes a simpler row-parallel path: it serves gradient checks and reference runs, not speed.
  */
 final class Gemm {
-    /** Depth of a packed block: a KC x NR panel of B (32 KiB at NR = 32) stays in L1. */
-    static final int KC = 256;
-    /** Rows of A packed per thread: MC x KC floats (144 KiB) fit in L2. */
-    static final int MC = 144;
-    /** Columns of B packed at once: KC x NC floats (2 MiB) stay in L3. */
-    static final int NC = 2048;
+    // Block sizes were swept on the CI machine (2-core AVX-512 EPYC, n = 512..2048, 2 threads); see the README.
+    /** Depth of a packed block: a KC x NR panel of B is 64 KiB at NR = 32 (L1/L2). Property tessera.gemm.kc. */
+    static final int KC = Integer.getInteger("tessera.gemm.kc", 512);
+    /** Rows of A packed per task (a multiple of every kernel's MR): MC x KC floats = 240 KiB, in L2. Property tessera.gemm.mc. */
+    static final int MC = Integer.getInteger("tessera.gemm.mc", 120);
+    /** Columns of B packed at once: KC x NC floats (2 MiB) stay in L3. Property tessera.gemm.nc. */
+    static final int NC = Integer.getInteger("tessera.gemm.nc", 2048);
     /** Below this many multiply-adds a product runs on the calling thread. */
     static final long SERIAL_FLOPS = 1L << 18;
 
