@@ -56,7 +56,7 @@ public final class Tensor implements AutoCloseable {
         this.strides = strides;
         this.offset = offset;
         this.release = new Release(storage);
-        this.cleanable = CLEANER.register(this, release);
+        this.cleanable = storage.backend.needsRelease() ? CLEANER.register(this, release) : null;
         if (tracked) Scope.track(this);
     }
 
@@ -276,7 +276,8 @@ public final class Tensor implements AutoCloseable {
         if (closed) return;
         closed = true;
         release.explicit = true;
-        cleanable.clean();
+        if (cleanable != null) cleanable.clean();
+        else release.run();
     }
 
     @Override

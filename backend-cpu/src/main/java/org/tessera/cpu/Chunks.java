@@ -67,6 +67,14 @@ final class Chunks {
         }
     }
 
+    static void readDense(Object array, int from, int n, double[] dst) {
+        run(array, from, 1, dst, 0, n, false);
+    }
+
+    static void writeDense(Object array, int from, int n, double[] src) {
+        run(array, from, 1, src, 0, n, true);
+    }
+
     static double get(Object array, int i) {
         if (array instanceof float[] a) return a[i];
         if (array instanceof double[] a) return a[i];

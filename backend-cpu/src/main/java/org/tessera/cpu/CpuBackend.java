@@ -17,10 +17,10 @@ import org.tessera.backend.UnaryOp;
 final class CpuBackend implements Backend {
 
     /**
-     * Elements below which an elementwise op stays on the calling thread. Measured with
-     * {@code ElementwiseSplitBench}: on 2 threads the split pays from about 32K float elements.
+     * Elements below which an elementwise op stays on the calling thread (property tessera.cpu.grain).
+     * Measured with {@code SplitThresholdBench}; see the README's performance section.
      */
-    static final int ELEMENTWISE_GRAIN = 1 << 15;
+    static final int ELEMENTWISE_GRAIN = Integer.getInteger("tessera.cpu.grain", 1 << 15);
     /** Dense scratch per operand: 1024 doubles (8 KiB) keeps three operands within L1. */
     static final int CHUNK = 1024;
 
@@ -28,6 +28,8 @@ final class CpuBackend implements Backend {
     final Parallel parallel;
     private final Gemm gemm;
     private final Reductions reductions;
+    private final FastElementwise fast = SimdSupport.elementwise();
+    private final BufferPool pool = BufferPool.forThisJvm();
 
     CpuBackend(int threads) {
         this.parallel = new Parallel(threads);
@@ -46,12 +48,19 @@ final class CpuBackend implements Backend {
 
     @Override
     public Buffer allocate(DType dtype, int numel) {
-        return new CpuBuffer(dtype, CpuBuffer.newArray(dtype, numel), numel);
+        Object reused = pool.take(dtype, numel);
+        return new CpuBuffer(dtype, reused != null ? reused : CpuBuffer.newArray(dtype, numel), numel);
     }
 
     @Override
     public void release(Buffer buffer) {
-        // Heap arrays go back to the garbage collector.
+        CpuBuffer b = (CpuBuffer) buffer;
+        pool.give(b.dtype, b.array, b.capacity());   // small arrays are left to the garbage collector
+    }
+
+    @Override
+    public boolean needsRelease() {
+        return false;
     }
 
     @Override
@@ -93,6 +102,12 @@ final class CpuBackend implements Backend {
 
     @Override
     public void unary(UnaryOp op, double p, double q, Strided x, Strided out) {
+        if (denseF32(out, x) && fast.supports(op, false)) {
+            float[] xs = (float[]) array(x), ys = (float[]) array(out);
+            parallel.forRange(out.numel(), ELEMENTWISE_GRAIN,
+                    (s, e) -> fast.unary(op, (float) p, (float) q, xs, x.offset() + s, ys, out.offset() + s, e - s));
+            return;
+        }
         UnaryOp.Forward f = op.forward();
         map(out, new Strided[] {x}, (in, o, n) -> {
             double[] a = in[0];
@@ -102,6 +117,13 @@ final class CpuBackend implements Backend {
 
     @Override
     public void unaryBackward(UnaryOp op, double p, double q, Strided dy, Strided saved, Strided dx) {
+        if (denseF32(dx, dy, saved) && fast.supports(op, true)) {
+            float[] gs = (float[]) array(dy), ss = saved == null ? null : (float[]) array(saved), xs = (float[]) array(dx);
+            int so = saved == null ? 0 : saved.offset();
+            parallel.forRange(dx.numel(), ELEMENTWISE_GRAIN,
+                    (s, e) -> fast.unaryBackward(op, (float) p, (float) q, gs, dy.offset() + s, ss, so + s, xs, dx.offset() + s, e - s));
+            return;
+        }
         UnaryOp.Backward f = op.backward();
         if (saved == null) {
             map(dx, new Strided[] {dy}, (in, o, n) -> {
@@ -118,6 +140,12 @@ final class CpuBackend implements Backend {
 
     @Override
     public void binary(BinaryOp op, Strided a, Strided b, Strided out) {
+        if (denseF32(out, a, b) && fast.supports(op)) {
+            float[] as = (float[]) array(a), bs = (float[]) array(b), os = (float[]) array(out);
+            parallel.forRange(out.numel(), ELEMENTWISE_GRAIN,
+                    (s, e) -> fast.binary(op, as, a.offset() + s, bs, b.offset() + s, os, out.offset() + s, e - s));
+            return;
+        }
         BinaryOp.Forward f = op.forward();
         map(out, new Strided[] {a, b}, (in, o, n) -> {
             double[] x = in[0], y = in[1];
@@ -145,6 +173,10 @@ final class CpuBackend implements Backend {
      * the output chunk is written, so an input may be the output itself (in-place ops).
      */
     void map(Strided out, Strided[] inputs, ChunkOp op) {
+        if (allContiguous(out, inputs)) {
+            mapContiguous(out, inputs, op);
+            return;
+        }
         Strided[] views = new Strided[inputs.length + 1];
         views[0] = out;
         System.arraycopy(inputs, 0, views, 1, inputs.length);
@@ -162,6 +194,38 @@ final class CpuBackend implements Backend {
                 for (int i = 0; i < inputs.length; i++) if (in[i] != null) layout.read(i + 1, inArrays[i], s, n, in[i]);
                 op.apply(in, o, n);
                 layout.write(0, outArray, s, n, o);
+            }
+        });
+    }
+
+    /** All given views (nulls skipped) are dense F32, so the SIMD kernels can take them as flat arrays. */
+    private static boolean denseF32(Strided... views) {
+        for (Strided v : views) if (v != null && (v.dtype() != DType.F32 || !v.isContiguous())) return false;
+        return true;
+    }
+
+    private static boolean allContiguous(Strided out, Strided[] inputs) {
+        if (!out.isContiguous()) return false;
+        for (Strided in : inputs) if (in != null && !in.isContiguous()) return false;
+        return true;
+    }
+
+    /** {@link #map} for dense operands: plain offset arithmetic, no layout walk (the common case, and small ops). */
+    private void mapContiguous(Strided out, Strided[] inputs, ChunkOp op) {
+        int total = out.numel();
+        Object outArray = array(out);
+        parallel.forRange(total, ELEMENTWISE_GRAIN, (start, end) -> {
+            int size = Math.min(CHUNK, end - start);
+            double[][] in = new double[inputs.length][];
+            for (int i = 0; i < inputs.length; i++) if (inputs[i] != null) in[i] = new double[size];
+            double[] o = new double[size];
+            for (int s = start; s < end; s += size) {
+                int n = Math.min(size, end - s);
+                for (int i = 0; i < inputs.length; i++) {
+                    if (in[i] != null) Chunks.readDense(array(inputs[i]), inputs[i].offset() + s, n, in[i]);
+                }
+                op.apply(in, o, n);
+                Chunks.writeDense(outArray, out.offset() + s, n, o);
             }
         });
     }

@@ -1,6 +1,5 @@
 package org.tessera.cpu;
 
-import org.tessera.DType;
 import org.tessera.backend.Strided;
 
 /**
@@ -27,11 +26,16 @@ final class Gemm {
     static final long SERIAL_FLOPS = 1L << 18;
 
     private final Parallel parallel;
-    private final MicroKernel kernel = SimdSupport.kernel();
+    private final MicroKernel kernel;
     private final ThreadLocal<float[]> packA = ThreadLocal.withInitial(() -> new float[0]);
 
     Gemm(Parallel parallel) {
+        this(parallel, SimdSupport.kernel());
+    }
+
+    Gemm(Parallel parallel, MicroKernel kernel) {
         this.parallel = parallel;
+        this.kernel = kernel;
     }
 
     /** Strides [batch, ld, 1]; when {@code trans} the stored matrix is [K, M] (resp. [N, K]). */
@@ -200,9 +204,5 @@ final class Gemm {
         };
         if (serial) rows.run(0, m);
         else parallel.forRange(m, Math.max(1, (int) (SERIAL_FLOPS / Math.max(1L, (long) n * k))), rows);
-    }
-
-    static boolean supports(DType t) {
-        return t.isFloating();
     }
 }

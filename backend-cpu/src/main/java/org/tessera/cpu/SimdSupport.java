@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 final class SimdSupport {
     private static final Logger LOG = LoggerFactory.getLogger(SimdSupport.class);
     private static final MicroKernel KERNEL = choose();
+    private static final FastElementwise ELEMENTWISE = KERNEL instanceof ScalarMicroKernel ? FastElementwise.NONE : loadElementwise();
 
     private SimdSupport() {}
 
@@ -20,6 +21,19 @@ final class SimdSupport {
 
     static MicroKernel kernel() {
         return KERNEL;
+    }
+
+    static FastElementwise elementwise() {
+        return ELEMENTWISE;
+    }
+
+    private static FastElementwise loadElementwise() {
+        try {
+            return (FastElementwise) Class.forName("org.tessera.cpu.SimdElementwise").getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.warn("the Vector API elementwise kernels failed to load ({}); using the portable ones", e.toString());
+            return FastElementwise.NONE;
+        }
     }
 
     private static MicroKernel choose() {

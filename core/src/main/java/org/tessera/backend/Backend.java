@@ -25,6 +25,15 @@ public interface Backend {
     /** Returns the buffer's memory (to a pool or the device). The buffer must not be used afterwards. */
     void release(Buffer buffer);
 
+    /**
+     * Whether a buffer that is never released leaks (device or native memory). When true, core registers a
+     * {@link java.lang.ref.Cleaner} per tensor as a safety net; heap-backed backends return false and let
+     * the garbage collector reclaim forgotten buffers, which saves the Cleaner's cost on every op.
+     */
+    default boolean needsRelease() {
+        return true;
+    }
+
     /** Copies a host array ({@code float[]}, {@code double[]} or {@code int[]} matching the dtype) into the buffer's first elements. */
     void write(Buffer buffer, Object hostArray);
 

@@ -1,0 +1,67 @@
+package org.tessera.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.tessera.DType;
+import org.tessera.Rng;
+import org.tessera.backend.Strided;
+
+/** The blocked GEMM against a naive double-precision product, for both micro-kernels, at sizes that cut every block edge. */
+class GemmTest {
+
+    static List<Object[]> cases() {
+        List<MicroKernel> kernels = List.of(new ScalarMicroKernel(), new SimdMicroKernel());
+        int[][] sizes = {{1, 1, 1}, {7, 13, 5}, {6, 32, 1}, {130, 600, 70}, {121, 515, 2049}, {3, 1100, 40}};
+        List<Object[]> out = new ArrayList<>();
+        for (MicroKernel k : kernels) {
+            for (int[] s : sizes) {
+                for (int t = 0; t < 4; t++) out.add(new Object[] {k, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0});
+            }
+        }
+        return out;
+    }
+
+    private static float[] random(int n, long seed) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = Rng.uniform32(seed, i) - 0.5f;
+        return v;
+    }
+
+    private static Strided matrix(float[] data, int batch, int rows, int cols, int batchStride) {
+        return new Strided(new CpuBuffer(DType.F32, data, data.length), new int[] {batch, rows, cols},
+                new int[] {batchStride, cols, 1}, 0);
+    }
+
+    @ParameterizedTest(name = "{0} m={1} k={2} n={3} tA={4} tB={5}")
+    @MethodSource("cases")
+    void matchesNaiveProduct(MicroKernel kernel, int m, int k, int n, boolean transA, boolean transB) {
+        int batch = 2;
+        float[] a = random(batch * m * k, 1), b = random(k * n, 2);    // b is shared by the batch (stride 0)
+        float[] c = new float[batch * m * n];
+        for (int i = 0; i < c.length; i++) c[i] = 1;                    // beta = 0.5 keeps half of it
+        Strided av = transA ? matrix(a, batch, k, m, m * k) : matrix(a, batch, m, k, m * k);
+        Strided bv = transB ? matrix(b, 1, n, k, 0) : matrix(b, 1, k, n, 0);
+        bv = new Strided(bv.buffer(), new int[] {batch, bv.shape()[1], bv.shape()[2]}, bv.strides(), 0);
+        Strided cv = matrix(c, batch, m, n, m * n);
+        new Gemm(new Parallel(2), kernel).matmul(av, transA, bv, transB, cv, 2.0, 0.5);
+        for (int p = 0; p < batch; p++) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double s = 0;
+                    for (int q = 0; q < k; q++) {
+                        double x = transA ? a[p * m * k + q * m + i] : a[p * m * k + i * k + q];
+                        double y = transB ? b[j * k + q] : b[q * n + j];
+                        s += x * y;
+                    }
+                    double expected = 2 * s + 0.5;
+                    assertEquals(expected, c[p * m * n + i * n + j], 1e-4 * Math.max(1, Math.sqrt(k)),
+                            "C[" + p + "," + i + "," + j + "]");
+                }
+            }
+        }
+    }
+}
