@@ -17,10 +17,11 @@ import org.tessera.backend.UnaryOp;
 final class CpuBackend implements Backend {
 
     /**
-     * Elements below which an elementwise op stays on the calling thread (property tessera.cpu.grain).
-     * Measured with {@code SplitThresholdBench}; see the README's performance section.
+     * Elements per parallel piece, so ops below twice this stay on the calling thread (property
+     * tessera.cpu.grain). Measured with {@code SplitThresholdBench} (F32 mul, 2 threads): one thread wins up
+     * to ~64K elements, the two break even near 128K and two win from 256K (30 vs 38 us).
      */
-    static final int ELEMENTWISE_GRAIN = Integer.getInteger("tessera.cpu.grain", 1 << 15);
+    static final int ELEMENTWISE_GRAIN = Integer.getInteger("tessera.cpu.grain", 1 << 16);
     /** Dense scratch per operand: 1024 doubles (8 KiB) keeps three operands within L1. */
     static final int CHUNK = 1024;
 
@@ -302,6 +303,7 @@ final class CpuBackend implements Backend {
         if (!out.isContiguous()) throw new IllegalArgumentException("random fills contiguous views only, got " + out);
         Object a = array(out);
         int base = out.offset();
+        // a Philox draw costs about ten multiply-adds, so random fills split at a tenth-ish of the grain
         parallel.forRange(out.numel(), ELEMENTWISE_GRAIN / 8, (start, end) -> {
             int[] w = new int[4];
             if (a instanceof float[] f) {

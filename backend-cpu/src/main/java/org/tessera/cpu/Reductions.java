@@ -10,8 +10,8 @@ import org.tessera.backend.Strided;
  */
 final class Reductions {
 
-    /** Input elements per parallel piece. */
-    private static final int GRAIN = 1 << 15;
+    /** Input elements per parallel piece: the elementwise grain, as both stream memory at the same rate. */
+    private static final int GRAIN = CpuBackend.ELEMENTWISE_GRAIN;
 
     private final Parallel parallel;
 

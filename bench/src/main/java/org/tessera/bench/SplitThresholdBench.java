@@ -29,7 +29,7 @@ import org.tessera.Tensor;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class SplitThresholdBench {
-    @Param({"4096", "16384", "32768", "65536", "262144"})
+    @Param({"16384", "65536", "131072", "262144", "1048576"})
     public int n;
 
     @Param({"cpu:1", "cpu:2"})
