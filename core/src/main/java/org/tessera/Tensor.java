@@ -214,7 +214,12 @@ public final class Tensor implements AutoCloseable {
 
     private Object toHost(DType as) {
         checkOpen();
-        Tensor src = as == dtype() ? this : detach().to(as);
+        Tensor src = this;
+        if (as != dtype()) {
+            try (var off = org.tessera.autograd.Autograd.noGrad()) {
+                src = to(as);
+            }
+        }
         int n = Shapes.numel(shape);
         Object host = switch (as) {
             case F32 -> new float[n];
@@ -256,7 +261,7 @@ public final class Tensor implements AutoCloseable {
         Tensor out = empty(target, dtype(), shape);
         target.implementation().write(out.storage.buffer, host);
         Device from = device;
-        return record("to", out, new Tensor[] {this}, NONE, NO_ROLES, (g, s) -> new Tensor[] {g.to(from)});
+        return record("to", out, new Tensor[] {this}, NONE, NO_ROLES, (g, s, needs) -> new Tensor[] {g.to(from)});
     }
 
     /** A copy converted to another dtype; the same tensor when already of it. Differentiable between F32 and F64. */
@@ -267,7 +272,7 @@ public final class Tensor implements AutoCloseable {
         be().copy(strided(), out.strided());
         if (!target.isFloating()) return out;
         DType from = dtype();
-        return record("to", out, new Tensor[] {this}, NONE, NO_ROLES, (g, s) -> new Tensor[] {g.to(from)});
+        return record("to", out, new Tensor[] {this}, NONE, NO_ROLES, (g, s, needs) -> new Tensor[] {g.to(from)});
     }
 
     /** Frees this handle's device memory once all views of it are closed too. Idempotent. */
@@ -480,7 +485,7 @@ public final class Tensor implements AutoCloseable {
         };
         return record(op.opName(), out, new Tensor[] {this}, saved == null ? NONE : new Tensor[] {saved},
                 new String[] {op.saves() == UnaryOp.Saves.Y ? "output" : "input"},
-                (g, s) -> {
+                (g, s, needs) -> {
                     Tensor dx = empty(g.device, g.dtype(), g.shape);
                     g.be().unaryBackward(op, p, q, g.strided(), s.length == 0 ? null : s[0].strided(), dx.strided());
                     return new Tensor[] {dx};
@@ -498,12 +503,17 @@ public final class Tensor implements AutoCloseable {
         Tensor out = empty(device, dtype(), outShape);
         be().binary(op, broadcastTo(outShape), o.broadcastTo(outShape), out.strided());
         int[] shapeA = shape, shapeB = o.shape;
+        // keep only the operands that the gradients to be computed read (the table says which)
+        boolean[] wanted = {requiresGrad, o.requiresGrad};
+        boolean keepA = wanted[0] && op.reads(0, 0) || wanted[1] && op.reads(1, 0);
+        boolean keepB = wanted[0] && op.reads(0, 1) || wanted[1] && op.reads(1, 1);
         return record(op.opName(), out, new Tensor[] {this, o},
-                new Tensor[] {op.savesA() ? this : null, op.savesB() ? o : null}, new String[] {"input 0", "input 1"},
-                (g, s) -> {
+                new Tensor[] {keepA ? this : null, keepB ? o : null}, new String[] {"input 0", "input 1"},
+                (g, s, needs) -> {
                     Tensor[] grads = new Tensor[2];
                     int[][] inShapes = {shapeA, shapeB};
                     for (int i = 0; i < 2; i++) {
+                        if (!needs[i]) continue;
                         Strided a = s[0] == null ? null : s[0].broadcastTo(g.shape);
                         Strided b = s[1] == null ? null : s[1].broadcastTo(g.shape);
                         Tensor full = empty(g.device, g.dtype(), g.shape);
@@ -620,7 +630,7 @@ public final class Tensor implements AutoCloseable {
         be().reduce(op, strided(), keepDimView(out, Shapes.ones(shape.length)));
         int[] inShape = shape;
         int n = Shapes.numel(shape);
-        return record(name, out, new Tensor[] {this}, NONE, NO_ROLES, (g, s) -> {
+        return record(name, out, new Tensor[] {this}, NONE, NO_ROLES, (g, s, needs) -> {
             Tensor spread = g.reshape(Shapes.ones(inShape.length)).expand(inShape);
             return new Tensor[] {op == ReduceOp.MEAN ? spread.div(n) : spread};
         });
@@ -637,7 +647,7 @@ public final class Tensor implements AutoCloseable {
         be().reduce(op, strided(), keepDimView(out, keep));
         int[] inShape = shape;
         int n = shape[d];
-        return record(name, out, new Tensor[] {this}, NONE, NO_ROLES, (g, s) -> {
+        return record(name, out, new Tensor[] {this}, NONE, NO_ROLES, (g, s, needs) -> {
             Tensor spread = g.reshape(keep).expand(inShape);
             return new Tensor[] {op == ReduceOp.MEAN ? spread.div(n) : spread};
         });
@@ -655,7 +665,7 @@ public final class Tensor implements AutoCloseable {
         Tensor index = empty(device, DType.I32, new int[] {1});
         be().reduce(ReduceOp.ARGMAX, strided(), keepDimView(index, keep));
         int[] inShape = shape;
-        Tensor result = record("max", out, new Tensor[] {this}, new Tensor[] {index}, new String[] {"argmax"}, (g, s) -> {
+        Tensor result = record("max", out, new Tensor[] {this}, new Tensor[] {index}, new String[] {"argmax"}, (g, s, needs) -> {
             Tensor dx = zeros(g.device, g.dtype(), Shapes.numel(inShape));
             g.be().scatterAdd(g.reshape(1).strided(), 0, s[0].strided(), dx.strided());
             return new Tensor[] {dx.reshape(inShape)};
@@ -683,7 +693,7 @@ public final class Tensor implements AutoCloseable {
         Tensor index = empty(device, DType.I32, keep);
         be().reduce(ReduceOp.ARGMAX, strided(), index.strided());
         int[] inShape = shape;
-        Tensor result = record("max", out, new Tensor[] {this}, new Tensor[] {index}, new String[] {"argmax"}, (g, s) -> {
+        Tensor result = record("max", out, new Tensor[] {this}, new Tensor[] {index}, new String[] {"argmax"}, (g, s, needs) -> {
             Tensor dx = zeros(g.device, g.dtype(), inShape);
             g.be().scatterAdd(g.reshape(keep).strided(), d, s[0].strided(), dx.strided());
             return new Tensor[] {dx};
@@ -717,7 +727,7 @@ public final class Tensor implements AutoCloseable {
         }
         sq.close();
         return record("norm", out, new Tensor[] {this}, new Tensor[] {this, out}, new String[] {"input", "output"},
-                (g, s) -> {
+                (g, s, needs) -> {
                     double n = s[1].item();
                     if (n == 0) return new Tensor[] {zerosLike(s[0])};
                     return new Tensor[] {s[0].mul(g.div(n))};
@@ -794,7 +804,7 @@ public final class Tensor implements AutoCloseable {
         int[] shapeA = shape, shapeB = o.shape;
         return record("matmul", out, new Tensor[] {this, o},
                 new Tensor[] {o.requiresGrad ? this : null, requiresGrad ? o : null}, new String[] {"input 0", "input 1"},
-                (g, s) -> {
+                (g, s, needs) -> {
                     Tensor[] grads = new Tensor[2];
                     if (s[1] != null) grads[0] = reduceBatch(g.matmul(s[1].transpose(-1, -2)), shapeA);
                     if (s[0] != null) grads[1] = reduceBatch(s[0].transpose(-1, -2).matmul(g), shapeB);
@@ -898,7 +908,7 @@ public final class Tensor implements AutoCloseable {
                     + " with strides " + Shapes.str(strides) + " is not contiguous; use reshape(...) (which copies) or contiguous()");
         }
         int[] from = shape;
-        return view("view", target, Strided.contiguousStrides(target), offset, (g, s) -> new Tensor[] {g.reshape(from)});
+        return view("view", target, Strided.contiguousStrides(target), offset, (g, s, needs) -> new Tensor[] {g.reshape(from)});
     }
 
     /** Another shape with the same elements: a view when contiguous, else a copy. One -1 is inferred. */
@@ -913,7 +923,7 @@ public final class Tensor implements AutoCloseable {
             return r;
         }
         int[] from = shape;
-        return view("reshape", target, Strided.contiguousStrides(target), offset, (g, s) -> new Tensor[] {g.reshape(from)});
+        return view("reshape", target, Strided.contiguousStrides(target), offset, (g, s, needs) -> new Tensor[] {g.reshape(from)});
     }
 
     public Tensor flatten() {
@@ -932,7 +942,7 @@ public final class Tensor implements AutoCloseable {
         checkOpen();
         Tensor out = empty(device, dtype(), shape);
         be().copy(strided(), out.strided());
-        return record("contiguous", out, new Tensor[] {this}, NONE, NO_ROLES, (g, s) -> new Tensor[] {g});
+        return record("contiguous", out, new Tensor[] {this}, NONE, NO_ROLES, (g, s, needs) -> new Tensor[] {g});
     }
 
     /** Swaps two dims (a view). */
@@ -944,7 +954,7 @@ public final class Tensor implements AutoCloseable {
         sh[db] = shape[da];
         st[da] = strides[db];
         st[db] = strides[da];
-        return view("transpose", sh, st, offset, (g, s) -> new Tensor[] {g.transpose(da, db)});
+        return view("transpose", sh, st, offset, (g, s, needs) -> new Tensor[] {g.transpose(da, db)});
     }
 
     /** Transpose of a matrix (a view); 0-D and 1-D tensors are returned as they are. */
@@ -965,7 +975,7 @@ public final class Tensor implements AutoCloseable {
         int[] sh = shape.clone();
         sh[d] = length;
         int[] inShape = shape;
-        return view("narrow", sh, strides, offset + start * strides[d], (g, s) -> {
+        return view("narrow", sh, strides, offset + start * strides[d], (g, s, needs) -> {
             Tensor dx = zeros(g.device, g.dtype(), inShape);
             g.be().copy(g.strided(), dx.narrowView(d, start, length));
             return new Tensor[] {dx};
@@ -993,7 +1003,7 @@ public final class Tensor implements AutoCloseable {
             }
         }
         int[] from = shape;
-        return view("unsqueeze", sh, st, offset, (g, s) -> new Tensor[] {g.reshape(from)});
+        return view("unsqueeze", sh, st, offset, (g, s, needs) -> new Tensor[] {g.reshape(from)});
     }
 
     /** Removes {@code dim} if it has size 1 (otherwise returns this tensor unchanged, as PyTorch). */
@@ -1002,7 +1012,7 @@ public final class Tensor implements AutoCloseable {
         int d = Shapes.dim(dim, shape.length, "squeeze");
         if (shape[d] != 1) return this;
         int[] from = shape;
-        return view("squeeze", dropDim(shape, d), dropDim(strides, d), offset, (g, s) -> new Tensor[] {g.reshape(from)});
+        return view("squeeze", dropDim(shape, d), dropDim(strides, d), offset, (g, s, needs) -> new Tensor[] {g.reshape(from)});
     }
 
     /** Repeats size-1 dims (and adds leading dims) without copying; -1 keeps a size. The gradient is summed back. */
@@ -1025,7 +1035,7 @@ public final class Tensor implements AutoCloseable {
         }
         Strided v = broadcastTo(target);
         int[] from = shape;
-        return view("expand", target, v.strides(), offset, (g, s) -> new Tensor[] {g.sumTo(from)});
+        return view("expand", target, v.strides(), offset, (g, s, needs) -> new Tensor[] {g.sumTo(from)});
     }
 
     /** Concatenates tensors of equal shape except along {@code dim}. */
@@ -1061,7 +1071,7 @@ public final class Tensor implements AutoCloseable {
             if (lengths[i] > 0) first.be().copy(t.strided(), out.narrowView(d, at, lengths[i]));
             at += lengths[i];
         }
-        return record("cat", out, ts.toArray(new Tensor[0]), NONE, NO_ROLES, (g, s) -> {
+        return record("cat", out, ts.toArray(new Tensor[0]), NONE, NO_ROLES, (g, s, needs) -> {
             Tensor[] grads = new Tensor[starts.length];
             for (int i = 0; i < grads.length; i++) grads[i] = g.narrow(d, starts[i], lengths[i]);
             return grads;
@@ -1095,7 +1105,7 @@ public final class Tensor implements AutoCloseable {
         Tensor out = empty(device, dtype(), index.shape);
         be().gather(strided(), d, index.strided(), out.strided());
         int[] inShape = shape;
-        return record("gather", out, new Tensor[] {this, null}, new Tensor[] {index}, new String[] {"index"}, (g, s) -> {
+        return record("gather", out, new Tensor[] {this, null}, new Tensor[] {index}, new String[] {"index"}, (g, s, needs) -> {
             Tensor dx = zeros(g.device, g.dtype(), inShape);
             g.be().scatterAdd(g.strided(), d, s[0].strided(), dx.strided());
             return new Tensor[] {dx, null};
@@ -1112,7 +1122,7 @@ public final class Tensor implements AutoCloseable {
         int d = Shapes.dim(dim, shape.length, name);
         Tensor out = empty(device, dtype(), shape);
         be().softmax(strided(), d, log, out.strided());
-        return record(name, out, new Tensor[] {this}, new Tensor[] {out}, new String[] {"output"}, (g, s) -> {
+        return record(name, out, new Tensor[] {this}, new Tensor[] {out}, new String[] {"output"}, (g, s, needs) -> {
             Tensor dx = empty(g.device, g.dtype(), g.shape);
             g.be().softmaxBackward(s[0].strided(), g.strided(), d, log, dx.strided());
             return new Tensor[] {dx};

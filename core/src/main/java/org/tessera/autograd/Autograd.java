@@ -70,8 +70,11 @@ public final class Autograd {
                 throw new IllegalArgumentException("Autograd.grad: input " + i + " (shape "
                         + Arrays.toString(inputs.get(i).shape()) + ") was not used to compute the outputs");
             }
-            result.add(g.contiguous());
+            Tensor dense = g.contiguous();
+            if (dense != g && !seeds.contains(g)) g.close();
+            result.add(dense);
         }
+        for (Tensor seed : seeds) if (!result.contains(seed)) seed.close();
         return result;
     }
 

@@ -12,7 +12,9 @@ import org.tessera.Tensor;
 /**
  * Reverse-mode sweep over the recorded graph: one iterative depth-first pass for a topological order
  * (no recursion, so a chain of 100,000 ops is fine), then each node's vector-Jacobian product in reverse
- * order, summing gradients where paths meet.
+ * order, summing gradients where paths meet. Intermediate gradients are closed as soon as they are
+ * consumed, so their memory returns to the pool (or device) during the sweep rather than at GC time; the
+ * caller's root gradients and the returned gradients are never closed here.
  */
 public final class Engine {
     private Engine() {}
@@ -25,8 +27,10 @@ public final class Engine {
     public static Map<Tensor, Tensor> run(List<Tensor> roots, List<Tensor> rootGrads, boolean retainGraph,
                                           Set<Tensor> capture) {
         List<Tensor> order = topologicalOrder(roots);
+        Set<Tensor> callerOwned = Collections.newSetFromMap(new IdentityHashMap<>());
+        callerOwned.addAll(rootGrads);
         Map<Tensor, Tensor> pending = new IdentityHashMap<>();
-        for (int i = 0; i < roots.size(); i++) addInto(pending, roots.get(i), rootGrads.get(i));
+        for (int i = 0; i < roots.size(); i++) addInto(pending, roots.get(i), rootGrads.get(i), callerOwned);
         Map<Tensor, Tensor> result = new IdentityHashMap<>();
         boolean before = GradMode.set(false);
         try {
@@ -35,19 +39,26 @@ public final class Engine {
                 Tensor g = pending.remove(t);
                 if (g == null) continue;
                 Node node = t.gradFn();
-                if (capture != null ? capture.contains(t) : node == null) result.put(t, g);
+                boolean returned = capture != null ? capture.contains(t) : node == null;
+                if (returned) {
+                    result.put(t, g);
+                    callerOwned.add(g);
+                }
                 if (node == null) continue;
                 Tensor[] inputGrads = node.backward(g);
                 Tensor[] inputs = node.inputs();
                 for (int i = 0; i < inputs.length; i++) {
                     if (!node.needsGrad(i) || inputGrads[i] == null) continue;
+                    // every pending gradient is its own handle, so closing one never frees another
+                    if (inputGrads[i] == g || appearsBefore(inputGrads, i)) inputGrads[i] = inputGrads[i].detach();
                     if (GradMode.anomalyDetection() && !inputGrads[i].allFinite()) {
                         throw new IllegalStateException("anomaly: the backward of '" + node.op()
                                 + "' produced NaN or Inf in the gradient of its input " + i
                                 + (node.createdAt() == null ? "" : "; op created at " + node.createdAt()));
                     }
-                    addInto(pending, inputs[i], inputGrads[i]);
+                    addInto(pending, inputs[i], inputGrads[i], callerOwned);
                 }
+                if (!callerOwned.contains(g)) g.close();
                 if (!retainGraph) node.free();
             }
         } finally {
@@ -56,9 +67,20 @@ public final class Engine {
         return result;
     }
 
-    private static void addInto(Map<Tensor, Tensor> pending, Tensor t, Tensor g) {
+    private static void addInto(Map<Tensor, Tensor> pending, Tensor t, Tensor g, Set<Tensor> callerOwned) {
         Tensor old = pending.get(t);
-        pending.put(t, old == null ? g : old.add(g));
+        if (old == null) {
+            pending.put(t, g);
+            return;
+        }
+        pending.put(t, old.add(g));
+        if (!callerOwned.contains(old)) old.close();
+        if (!callerOwned.contains(g)) g.close();
+    }
+
+    private static boolean appearsBefore(Tensor[] grads, int i) {
+        for (int j = 0; j < i; j++) if (grads[j] == grads[i]) return true;
+        return false;
     }
 
     /** Post-order over tensors reachable through inputs that need grad: every tensor after its inputs. */

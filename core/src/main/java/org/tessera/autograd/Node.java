@@ -13,13 +13,13 @@ public final class Node {
 
     /**
      * The vector-Jacobian product of an op: given the gradient of the op's output and the saved tensors
-     * (in the order they were saved), the gradient of each input, or null for an input that needs none.
-     * Implementations must read tensors only through {@code saved}, never capture them, so that version
-     * checks and graph freeing see every use.
+     * (in the order they were saved), the gradient of each input, or null for an input that needs none
+     * ({@code needs[i]} is false: skip that work). Implementations must read tensors only through
+     * {@code saved}, never capture them, so that version checks and graph freeing see every use.
      */
     @FunctionalInterface
     public interface Vjp {
-        Tensor[] apply(Tensor grad, Tensor[] saved);
+        Tensor[] apply(Tensor grad, Tensor[] saved, boolean[] needs);
     }
 
     private final String op;
@@ -91,7 +91,7 @@ public final class Node {
                         + (createdAt == null ? "" : "; op created at " + createdAt));
             }
         }
-        return vjp.apply(grad, saved);
+        return vjp.apply(grad, saved, needsGrad);
     }
 
     /** Drops the saved tensors (frees their memory unless other handles hold it); a later backward throws. */

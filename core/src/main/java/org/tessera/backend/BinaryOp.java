@@ -5,18 +5,18 @@ package org.tessera.backend;
  *
  * <p>Names in scope: {@code a} and {@code b} the inputs (already broadcast to the output's shape),
  * {@code dy} the upstream gradient. {@code da} and {@code db} are the gradients in the broadcast shape;
- * autograd sums them back over broadcast dimensions. {@link #savesA()}/{@link #savesB()} say which
- * inputs any backward formula reads, so autograd keeps only those.
+ * autograd sums them back over broadcast dimensions. The "da reads"/"db reads" columns name the operands
+ * each gradient formula reads, so autograd keeps only what the gradients it will compute need.
  */
 public enum BinaryOp {
-    //        name        int?   saves a, b     forward                 da                                             db                                              OpenCL C forward, da, db
-    ADD     ("add",       true,  false, false, (a, b) -> a + b,        (dy, a, b) -> dy,                              (dy, a, b) -> dy,                               "a + b", "dy", "dy"),
-    SUB     ("sub",       true,  false, false, (a, b) -> a - b,        (dy, a, b) -> dy,                              (dy, a, b) -> -dy,                              "a - b", "dy", "-dy"),
-    MUL     ("mul",       true,  true,  true,  (a, b) -> a * b,        (dy, a, b) -> dy * b,                          (dy, a, b) -> dy * a,                           "a * b", "dy * b", "dy * a"),
-    DIV     ("div",       false, true,  true,  (a, b) -> a / b,        (dy, a, b) -> dy / b,                          (dy, a, b) -> -dy * a / (b * b),                "a / b", "dy / b", "-dy * a / (b * b)"),
+    //        name        int?   da reads db reads forward               da                                             db                                              OpenCL C forward, da, db
+    ADD     ("add",       true,  "",   "",     (a, b) -> a + b,        (dy, a, b) -> dy,                              (dy, a, b) -> dy,                               "a + b", "dy", "dy"),
+    SUB     ("sub",       true,  "",   "",     (a, b) -> a - b,        (dy, a, b) -> dy,                              (dy, a, b) -> -dy,                              "a - b", "dy", "-dy"),
+    MUL     ("mul",       true,  "b",  "a",    (a, b) -> a * b,        (dy, a, b) -> dy * b,                          (dy, a, b) -> dy * a,                           "a * b", "dy * b", "dy * a"),
+    DIV     ("div",       false, "b",  "ab",   (a, b) -> a / b,        (dy, a, b) -> dy / b,                          (dy, a, b) -> -dy * a / (b * b),                "a / b", "dy / b", "-dy * a / (b * b)"),
     // Ties split the gradient in half between both inputs, as PyTorch does.
-    MAXIMUM ("maximum",   true,  true,  true,  Math::max,              (dy, a, b) -> a > b ? dy : a == b ? dy / 2 : 0, (dy, a, b) -> b > a ? dy : a == b ? dy / 2 : 0, "fmax(a, b)", "a > b ? dy : a == b ? dy / 2 : 0", "b > a ? dy : a == b ? dy / 2 : 0"),
-    MINIMUM ("minimum",   true,  true,  true,  Math::min,              (dy, a, b) -> a < b ? dy : a == b ? dy / 2 : 0, (dy, a, b) -> b < a ? dy : a == b ? dy / 2 : 0, "fmin(a, b)", "a < b ? dy : a == b ? dy / 2 : 0", "b < a ? dy : a == b ? dy / 2 : 0");
+    MAXIMUM ("maximum",   true,  "ab", "ab",   Math::max,              (dy, a, b) -> a > b ? dy : a == b ? dy / 2 : 0, (dy, a, b) -> b > a ? dy : a == b ? dy / 2 : 0, "fmax(a, b)", "a > b ? dy : a == b ? dy / 2 : 0", "b > a ? dy : a == b ? dy / 2 : 0"),
+    MINIMUM ("minimum",   true,  "ab", "ab",   Math::min,              (dy, a, b) -> a < b ? dy : a == b ? dy / 2 : 0, (dy, a, b) -> b < a ? dy : a == b ? dy / 2 : 0, "fmin(a, b)", "a < b ? dy : a == b ? dy / 2 : 0", "b < a ? dy : a == b ? dy / 2 : 0");
 
     @FunctionalInterface
     public interface Forward {
@@ -30,8 +30,8 @@ public enum BinaryOp {
 
     private final String opName;
     private final boolean integerAllowed;
-    private final boolean savesA;
-    private final boolean savesB;
+    private final String daReads;
+    private final String dbReads;
     private final Forward forward;
     private final Backward backwardA;
     private final Backward backwardB;
@@ -39,12 +39,12 @@ public enum BinaryOp {
     private final String clBackwardA;
     private final String clBackwardB;
 
-    BinaryOp(String opName, boolean integerAllowed, boolean savesA, boolean savesB, Forward forward,
+    BinaryOp(String opName, boolean integerAllowed, String daReads, String dbReads, Forward forward,
              Backward backwardA, Backward backwardB, String clForward, String clBackwardA, String clBackwardB) {
         this.opName = opName;
         this.integerAllowed = integerAllowed;
-        this.savesA = savesA;
-        this.savesB = savesB;
+        this.daReads = daReads;
+        this.dbReads = dbReads;
         this.forward = forward;
         this.backwardA = backwardA;
         this.backwardB = backwardB;
@@ -55,8 +55,10 @@ public enum BinaryOp {
 
     public String opName() { return opName; }
     public boolean integerAllowed() { return integerAllowed; }
-    public boolean savesA() { return savesA; }
-    public boolean savesB() { return savesB; }
+    /** Whether the gradient formula of input {@code gradOf} (0 = a, 1 = b) reads operand {@code operand}. */
+    public boolean reads(int gradOf, int operand) {
+        return (gradOf == 0 ? daReads : dbReads).indexOf(operand == 0 ? 'a' : 'b') >= 0;
+    }
     public Forward forward() { return forward; }
     /** The vector-Jacobian product for input 0 ({@code a}) or 1 ({@code b}). */
     public Backward backward(int input) { return input == 0 ? backwardA : backwardB; }
