@@ -637,12 +637,8 @@ public final class Tensor implements AutoCloseable {
     }
 
     private Tensor reduceDim(ReduceOp op, String name, int dim, boolean keepDim) {
-        checkOpen();
-        checkDTypeFor(name, op == ReduceOp.SUM);
-        int d = Shapes.dim(dim, shape.length, name);
-        if (op == ReduceOp.MEAN && shape[d] == 0) throw new IllegalArgumentException("mean over an empty dim of " + Shapes.str(shape));
-        int[] keep = shape.clone();
-        keep[d] = 1;
+        int d = reductionDim(name, dim, op == ReduceOp.SUM, op == ReduceOp.MEAN);
+        int[] keep = keepShape(d);
         Tensor out = empty(device, dtype(), keepDim ? keep : dropDim(shape, d));
         be().reduce(op, strided(), keepDimView(out, keep));
         int[] inShape = shape;
@@ -681,12 +677,8 @@ public final class Tensor implements AutoCloseable {
 
     /** Largest values along {@code dim}; the gradient goes to the first maximum of each slice (as PyTorch's indices). */
     public Tensor max(int dim, boolean keepDim) {
-        checkOpen();
-        checkDTypeFor("max", true);
-        int d = Shapes.dim(dim, shape.length, "max");
-        if (shape[d] == 0) throw new IllegalArgumentException("max over an empty dim of " + Shapes.str(shape));
-        int[] keep = shape.clone();
-        keep[d] = 1;
+        int d = reductionDim("max", dim, true, true);
+        int[] keep = keepShape(d);
         Tensor out = empty(device, dtype(), keepDim ? keep : dropDim(shape, d));
         be().reduce(ReduceOp.MAX, strided(), keepDimView(out, keep));
         if (!GradMode.isEnabled() || !requiresGrad) return record("max", out, new Tensor[] {this}, NONE, NO_ROLES, null);
@@ -704,15 +696,26 @@ public final class Tensor implements AutoCloseable {
 
     /** Index (I32) of the first maximum along {@code dim}; not differentiable. */
     public Tensor argmax(int dim) {
+        int d = reductionDim("argmax", dim, true, true);
+        Tensor out = empty(device, DType.I32, dropDim(shape, d));
+        be().reduce(ReduceOp.ARGMAX, strided(), keepDimView(out, keepShape(d)));
+        return out;
+    }
+
+    /** Checks a reduction over one dim and resolves the dim; ops that pick an element need a non-empty dim. */
+    private int reductionDim(String op, int dim, boolean integerAllowed, boolean needsElement) {
         checkOpen();
-        checkDTypeFor("argmax", true);
-        int d = Shapes.dim(dim, shape.length, "argmax");
-        if (shape[d] == 0) throw new IllegalArgumentException("argmax over an empty dim of " + Shapes.str(shape));
+        checkDTypeFor(op, integerAllowed);
+        int d = Shapes.dim(dim, shape.length, op);
+        if (needsElement && shape[d] == 0) throw new IllegalArgumentException(op + " over an empty dim of " + Shapes.str(shape));
+        return d;
+    }
+
+    /** This shape with dim {@code d} reduced to size 1. */
+    private int[] keepShape(int d) {
         int[] keep = shape.clone();
         keep[d] = 1;
-        Tensor out = empty(device, DType.I32, dropDim(shape, d));
-        be().reduce(ReduceOp.ARGMAX, strided(), keepDimView(out, keep));
-        return out;
+        return keep;
     }
 
     /** The L2 norm of all elements; its gradient is x / ‖x‖, and 0 at x = 0 (as PyTorch). */

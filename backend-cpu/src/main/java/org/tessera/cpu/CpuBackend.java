@@ -174,10 +174,6 @@ final class CpuBackend implements Backend {
      * the output chunk is written, so an input may be the output itself (in-place ops).
      */
     void map(Strided out, Strided[] inputs, ChunkOp op) {
-        if (allContiguous(out, inputs)) {
-            mapContiguous(out, inputs, op);
-            return;
-        }
         Strided[] views = new Strided[inputs.length + 1];
         views[0] = out;
         System.arraycopy(inputs, 0, views, 1, inputs.length);
@@ -203,32 +199,6 @@ final class CpuBackend implements Backend {
     private static boolean denseF32(Strided... views) {
         for (Strided v : views) if (v != null && (v.dtype() != DType.F32 || !v.isContiguous())) return false;
         return true;
-    }
-
-    private static boolean allContiguous(Strided out, Strided[] inputs) {
-        if (!out.isContiguous()) return false;
-        for (Strided in : inputs) if (in != null && !in.isContiguous()) return false;
-        return true;
-    }
-
-    /** {@link #map} for dense operands: plain offset arithmetic, no layout walk (the common case, and small ops). */
-    private void mapContiguous(Strided out, Strided[] inputs, ChunkOp op) {
-        int total = out.numel();
-        Object outArray = array(out);
-        parallel.forRange(total, ELEMENTWISE_GRAIN, (start, end) -> {
-            int size = Math.min(CHUNK, end - start);
-            double[][] in = new double[inputs.length][];
-            for (int i = 0; i < inputs.length; i++) if (inputs[i] != null) in[i] = new double[size];
-            double[] o = new double[size];
-            for (int s = start; s < end; s += size) {
-                int n = Math.min(size, end - s);
-                for (int i = 0; i < inputs.length; i++) {
-                    if (in[i] != null) Chunks.readDense(array(inputs[i]), inputs[i].offset() + s, n, in[i]);
-                }
-                op.apply(in, o, n);
-                Chunks.writeDense(outArray, out.offset() + s, n, o);
-            }
-        });
     }
 
     // ---- reductions, linear algebra, fused ----

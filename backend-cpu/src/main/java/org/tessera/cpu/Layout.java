@@ -13,16 +13,26 @@ final class Layout {
     final int[][] strides;
     final int[] offsets;
     final int numel;
+    /** Every operand is dense: chunks are read by plain offset arithmetic (the common case, and all small ops). */
+    private final boolean dense;
 
-    private Layout(int[] shape, int[][] strides, int[] offsets, int numel) {
+    private Layout(int[] shape, int[][] strides, int[] offsets, int numel, boolean dense) {
         this.shape = shape;
         this.strides = strides;
         this.offsets = offsets;
         this.numel = numel;
+        this.dense = dense;
     }
 
     /** Joint layout of views that all have {@code views[0]}'s shape (nulls allowed, they get no layout). */
     static Layout of(Strided... views) {
+        boolean dense = true;
+        for (Strided v : views) dense &= v == null || v.isContiguous();
+        if (dense) {
+            int[] offsets = new int[views.length];
+            for (int v = 0; v < views.length; v++) offsets[v] = views[v] == null ? 0 : views[v].offset();
+            return new Layout(null, null, offsets, views[0].numel(), true);
+        }
         int[] full = views[0].shape();
         int rank = full.length;
         int k = views.length;
@@ -54,14 +64,20 @@ final class Layout {
         }
         int n = 1;
         for (int s : full) n *= s;
-        return new Layout(java.util.Arrays.copyOf(shape, r), strides, offsets, n);
+        return new Layout(java.util.Arrays.copyOf(shape, r), strides, offsets, n, false);
+    }
+
+    boolean isDense() {
+        return dense;
     }
 
     void read(int operand, Object array, int start, int n, double[] dst) {
-        Chunks.read(array, shape, strides[operand], offsets[operand], start, n, dst);
+        if (dense) Chunks.readDense(array, offsets[operand] + start, n, dst);
+        else Chunks.read(array, shape, strides[operand], offsets[operand], start, n, dst);
     }
 
     void write(int operand, Object array, int start, int n, double[] src) {
-        Chunks.write(array, shape, strides[operand], offsets[operand], start, n, src);
+        if (dense) Chunks.writeDense(array, offsets[operand] + start, n, src);
+        else Chunks.write(array, shape, strides[operand], offsets[operand], start, n, src);
     }
 }

@@ -2,7 +2,6 @@ package org.tessera.tests;
 
 import static org.tessera.tests.Assertions2.assertClose;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,15 +19,11 @@ class LargeTensorConformanceTest {
     static final int ROWS = 181, COLS = 199;
 
     static List<Object[]> unaryCases() {
-        List<Object[]> out = new ArrayList<>();
-        for (Device d : Device.available()) for (OpConformanceTest.UnaryCase c : OpConformanceTest.UNARY) out.add(new Object[] {d, c});
-        return out;
+        return Devices.crossedWith(OpConformanceTest.UNARY);
     }
 
     static List<Object[]> binaryCases() {
-        List<Object[]> out = new ArrayList<>();
-        for (Device d : Device.available()) for (OpConformanceTest.BinaryCase c : OpConformanceTest.BINARY) out.add(new Object[] {d, c});
-        return out;
+        return Devices.crossedWith(OpConformanceTest.BINARY);
     }
 
     /** Inputs in the op's domain: (-3, 3), or (0.1, 3.1) for ops defined on positives. */

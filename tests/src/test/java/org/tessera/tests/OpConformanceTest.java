@@ -172,15 +172,6 @@ class OpConformanceTest {
 
     // ---- reductions ----
 
-    static List<Object[]> devicesAndDtypes() {
-        List<Object[]> out = new ArrayList<>();
-        for (Device d : Device.available()) {
-            out.add(new Object[] {d, DType.F32});
-            out.add(new Object[] {d, DType.F64});
-        }
-        return out;
-    }
-
     static final List<Object[]> REDUCTIONS = List.of(
             new Object[] {"sum", (Function<Tensor, Tensor>) Tensor::sum},
             new Object[] {"mean", (Function<Tensor, Tensor>) Tensor::mean},
@@ -195,7 +186,7 @@ class OpConformanceTest {
 
     @SuppressWarnings("unchecked")
     @ParameterizedTest(name = "{1} {0}")
-    @MethodSource("devicesAndDtypes")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void reductions(Device d, DType t) {
         for (Object[] r : REDUCTIONS) {
             String key = (String) r[0];
@@ -226,7 +217,7 @@ class OpConformanceTest {
     // ---- softmax ----
 
     @ParameterizedTest(name = "{1} {0}")
-    @MethodSource("devicesAndDtypes")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void softmaxAndLogSoftmax(Device d, DType t) {
         for (int dim = 0; dim < 2; dim++) {
             for (boolean log : new boolean[] {false, true}) {
@@ -247,7 +238,7 @@ class OpConformanceTest {
     }
 
     @ParameterizedTest(name = "{1} {0}")
-    @MethodSource("devicesAndDtypes")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void softmaxIsStableForHugeLogits(Device d, DType t) {
         Tensor x = Tensor.of(d, new double[] {1000, 1001, 1002, -1000, 0, 1000}, 2, 3).to(t);
         double[] p = x.softmax(1).toDoubleArray();
@@ -263,7 +254,7 @@ class OpConformanceTest {
 
     static List<Object[]> matmulCases() {
         List<Object[]> out = new ArrayList<>();
-        for (Object[] dt : devicesAndDtypes()) {
+        for (Object[] dt : Devices.withFloatDtypes()) {
             for (String k : List.of("mm", "bmm", "broadcast", "broadcast2", "dot", "mv", "vm")) out.add(new Object[] {dt[0], dt[1], k});
         }
         return out;
@@ -285,7 +276,7 @@ class OpConformanceTest {
     }
 
     @ParameterizedTest(name = "{1} {0}")
-    @MethodSource("devicesAndDtypes")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void matmulOfTransposedAndNarrowedOperands(Device d, DType t) {
         Tensor a = Expected.tensor("matmul.mm.a", d, t);        // [5, 7]
         Tensor b = Expected.tensor("matmul.mm.b", d, t);        // [7, 3]
@@ -305,7 +296,7 @@ class OpConformanceTest {
     }
 
     @ParameterizedTest(name = "{1} {0}")
-    @MethodSource("devicesAndDtypes")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void largeMatmulAgainstNaiveProduct(Device d, DType t) {
         // sizes that are not multiples of any tile, crossing the K and M block sizes
         int m = 157, k = 301, n = 67;
@@ -326,7 +317,7 @@ class OpConformanceTest {
     // ---- gather, cat and views ----
 
     @ParameterizedTest(name = "{1} {0}")
-    @MethodSource("devicesAndDtypes")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void gather(Device d, DType t) {
         Tensor src = Expected.tensor("gather.src", d, t).requiresGrad(true);
         Tensor index = Tensor.of(d, new int[] {0, 3, 2, 2, 1, 0}, 3, 2);
@@ -344,7 +335,7 @@ class OpConformanceTest {
     }
 
     @ParameterizedTest(name = "{1} {0}")
-    @MethodSource("devicesAndDtypes")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void shapeOpsAreDifferentiable(Device d, DType t) {
         if (t != DType.F64) return;
         Tensor x = Expected.tensor("x", d, t).requiresGrad(true);          // [3, 4]

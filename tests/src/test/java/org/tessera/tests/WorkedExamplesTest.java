@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.tessera.tests.Assertions2.assertClose;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.tessera.DType;
@@ -17,15 +15,6 @@ import org.tessera.autograd.Autograd;
 /** The backpropagation examples of the classic lectures, with their published numbers. */
 class WorkedExamplesTest {
 
-    static List<Object[]> devicesAndDtypes() {
-        List<Object[]> out = new ArrayList<>();
-        for (Device d : Device.available()) {
-            out.add(new Object[] {d, DType.F32});
-            out.add(new Object[] {d, DType.F64});
-        }
-        return out;
-    }
-
     private static Tensor leaf(Device d, DType t, double... v) {
         return Tensor.of(d, v).to(t).requiresGrad(true);
     }
@@ -35,7 +24,7 @@ class WorkedExamplesTest {
     }
 
     @ParameterizedTest
-    @MethodSource("devicesAndDtypes")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void cubicOfSum(Device d, DType t) {
         // f(x, y) = x (x + y)^2 at x = 3, y = -1
         Tensor x = scalar(d, t, 3), y = scalar(d, t, -1);
@@ -47,7 +36,7 @@ class WorkedExamplesTest {
     }
 
     @ParameterizedTest
-    @MethodSource("devicesAndDtypes")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void euclideanNorm(Device d, DType t) {
         Tensor x = leaf(d, t, 1, 2, 2);
         Tensor l = x.norm();
@@ -57,7 +46,7 @@ class WorkedExamplesTest {
     }
 
     @ParameterizedTest
-    @MethodSource("devicesAndDtypes")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void sigmoidNeuron(Device d, DType t) {
         Tensor w0 = scalar(d, t, 2), x0 = scalar(d, t, -1), w1 = scalar(d, t, -3), x1 = scalar(d, t, -2), w2 = scalar(d, t, -3);
         Tensor l = w0.mul(x0).add(w1.mul(x1)).add(w2).sigmoid();
@@ -71,7 +60,7 @@ class WorkedExamplesTest {
     }
 
     @ParameterizedTest
-    @MethodSource("devicesAndDtypes")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void matrixProductWithUpstreamGradient(Device d, DType t) {
         Tensor x = Tensor.of(d, new double[] {2, 1, -3, -3, 4, 2}, 2, 3).to(t).requiresGrad(true);
         Tensor w = Tensor.of(d, new double[] {3, 2, 1, -1, 2, 1, 3, 2, 3, 2, 1, -2}, 3, 4).to(t).requiresGrad(true);
@@ -83,7 +72,7 @@ class WorkedExamplesTest {
     }
 
     @ParameterizedTest
-    @MethodSource("devicesAndDtypes")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void weightSharingDag(Device d, DType t) {
         // x1 = w1 x0, x2 = x0 + w2 x1, x3 = w1 (x1 + x2), q = ||x3||: w1 is used twice, its gradients sum
         Tensor w1 = Expected.tensor("dag.w1", d, t).requiresGrad(true);
