@@ -88,9 +88,12 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(device, s, shape.clone(), Strided.contiguousStrides(shape), 0, true);
     }
 
-    /** {@code shape} as given; no shape at all means a 1-D tensor of the data's length (as {@code torch.tensor([...])}). */
+    /**
+     * {@code shape} as given; no shape at all means a 1-D tensor of the data's length, as {@code torch.tensor([...])}
+     * (for a 0-dimensional tensor use {@link #scalar} or {@code reshape()}).
+     */
     private static Tensor fromHost(Device device, DType dtype, Object data, int length, int[] shape) {
-        if (shape.length == 0 && length != 1) shape = new int[] {length};
+        if (shape.length == 0) shape = new int[] {length};
         int n = Shapes.numel(shape);
         if (length != n) {
             throw new IllegalArgumentException("Tensor.of: " + length + " values cannot fill shape "

@@ -32,7 +32,7 @@ public final class Expected {
     /** The reference as a tensor of the given dtype on a device. */
     public static Tensor tensor(String key, Device device, DType dtype) {
         Entry e = get(key);
-        Tensor t = Tensor.of(device, e.values(), e.shape());
+        Tensor t = Tensor.of(device, e.values()).reshape(e.shape());
         if (dtype == DType.F64) return t;
         Tensor c = t.to(dtype);
         t.close();
