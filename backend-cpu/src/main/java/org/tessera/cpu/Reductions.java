@@ -1,6 +1,7 @@
 package org.tessera.cpu;
 
 import org.tessera.backend.ReduceOp;
+import org.tessera.backend.RowSplit;
 import org.tessera.backend.Strided;
 
 /**
@@ -19,74 +20,21 @@ final class Reductions {
         this.parallel = parallel;
     }
 
-    /** Kept and reduced dims of x against a keep-dim shaped output (or a single row dim). */
-    private static final class Split {
-        int[] keptShape, keptX, keptOut;
-        int[] rowShape, rowStrides;
-        int outputs, rowLength;
-
-        static Split of(Strided x, Strided out, int[] rowDims) {
-            int rank = x.rank();
-            boolean[] inRow = new boolean[rank];
-            for (int d : rowDims) inRow[d] = true;
-            Split s = new Split();
-            int nk = 0, nr = 0;
-            for (int d = 0; d < rank; d++) if (inRow[d]) nr++; else nk++;
-            s.keptShape = new int[nk];
-            s.keptX = new int[nk];
-            s.keptOut = new int[nk];
-            s.rowShape = new int[nr];
-            s.rowStrides = new int[nr];
-            int k = 0, r = 0;
-            for (int d = 0; d < rank; d++) {
-                if (inRow[d]) {
-                    s.rowShape[r] = x.shape()[d];
-                    s.rowStrides[r++] = x.strides()[d];
-                } else {
-                    s.keptShape[k] = x.shape()[d];
-                    s.keptX[k] = x.strides()[d];
-                    s.keptOut[k++] = out.strides()[d];
-                }
-            }
-            s.outputs = 1;
-            for (int v : s.keptShape) s.outputs *= v;
-            s.rowLength = 1;
-            for (int v : s.rowShape) s.rowLength *= v;
-            return s;
-        }
-
-        /** Offset of output {@code o}'s row in x ({@code which == 0}) or of its element in out ({@code which == 1}). */
-        int base(int o, int start, boolean inOut) {
-            int pos = start;
-            for (int d = keptShape.length - 1; d >= 0; d--) {
-                int i = o % keptShape[d];
-                o /= keptShape[d];
-                pos += i * (inOut ? keptOut[d] : keptX[d]);
-            }
-            return pos;
-        }
-    }
-
     void reduce(ReduceOp op, Strided x, Strided out) {
-        int rank = x.rank();
-        int count = 0;
-        for (int d = 0; d < rank; d++) if (out.shape()[d] == 1 && x.shape()[d] != 1) count++;
-        int[] rowDims = new int[count];
-        for (int d = 0, i = 0; d < rank; d++) if (out.shape()[d] == 1 && x.shape()[d] != 1) rowDims[i++] = d;
-        Split s = Split.of(x, out, rowDims);
+        RowSplit s = RowSplit.of(RowSplit.reducedDims(x, out), x, out);
         Object xs = CpuBackend.array(x), os = CpuBackend.array(out);
         if (s.outputs >= 2 * parallel.threads() || (long) s.rowLength < 2L * GRAIN) {
             int grain = Math.max(1, GRAIN / Math.max(1, s.rowLength));
             parallel.forRange(s.outputs, grain, (from, to) -> {
                 double[] buf = new double[Math.min(CpuBackend.CHUNK, Math.max(1, s.rowLength))];
                 for (int o = from; o < to; o++) {
-                    Partial p = reduceRow(op, xs, s, s.base(o, x.offset(), false), 0, s.rowLength, buf);
-                    Chunks.set(os, s.base(o, out.offset(), true), p.result(op, s.rowLength));
+                    Partial p = reduceRow(op, xs, s, s.base(0, o, x.offset()), 0, s.rowLength, buf);
+                    Chunks.set(os, s.base(1, o, out.offset()), p.result(op, s.rowLength));
                 }
             });
         } else {
             for (int o = 0; o < s.outputs; o++) {
-                int xBase = s.base(o, x.offset(), false);
+                int xBase = s.base(0, o, x.offset());
                 int pieces = Math.min(parallel.threads() * 4, s.rowLength / GRAIN);
                 Partial[] parts = new Partial[pieces];
                 parallel.forRange(pieces, 1, (from, to) -> {
@@ -98,7 +46,7 @@ final class Reductions {
                 });
                 Partial total = parts[0];
                 for (int p = 1; p < pieces; p++) total = total.combine(op, parts[p]);
-                Chunks.set(os, s.base(o, out.offset(), true), total.result(op, s.rowLength));
+                Chunks.set(os, s.base(1, o, out.offset()), total.result(op, s.rowLength));
             }
         }
     }
@@ -122,14 +70,14 @@ final class Reductions {
         }
     }
 
-    private static Partial reduceRow(ReduceOp op, Object xs, Split s, int base, int from, int to, double[] buf) {
+    private static Partial reduceRow(ReduceOp op, Object xs, RowSplit s, int base, int from, int to, double[] buf) {
         boolean sum = op == ReduceOp.SUM || op == ReduceOp.MEAN;
         double acc = sum ? 0 : Double.NEGATIVE_INFINITY;
         int best = from;
         boolean nan = false;
         for (int c = from; c < to; c += buf.length) {
             int n = Math.min(buf.length, to - c);
-            Chunks.read(xs, s.rowShape, s.rowStrides, base, c, n, buf);
+            Chunks.read(xs, s.rowShape, s.rowStrides[0], base, c, n, buf);
             if (sum) {
                 for (int i = 0; i < n; i++) acc += buf[i];
             } else {
@@ -150,13 +98,12 @@ final class Reductions {
     // ---- softmax ----
 
     void softmax(Strided x, int dim, boolean log, Strided out) {
-        Split s = Split.of(x, out, new int[] {dim});
-        Split so = Split.of(out, out, new int[] {dim});
+        RowSplit s = RowSplit.of(new int[] {dim}, x, out);
         Object xs = CpuBackend.array(x), os = CpuBackend.array(out);
         parallel.forRange(s.outputs, Math.max(1, GRAIN / Math.max(1, s.rowLength)), (from, to) -> {
             double[] row = new double[s.rowLength];
             for (int o = from; o < to; o++) {
-                Chunks.read(xs, s.rowShape, s.rowStrides, s.base(o, x.offset(), false), 0, s.rowLength, row);
+                Chunks.read(xs, s.rowShape, s.rowStrides[0], s.base(0, o, x.offset()), 0, s.rowLength, row);
                 double max = Double.NEGATIVE_INFINITY;
                 for (double v : row) max = Math.max(max, v);
                 double sum = 0;
@@ -167,22 +114,20 @@ final class Reductions {
                 } else {
                     for (int i = 0; i < row.length; i++) row[i] = Math.exp(row[i] - max) / sum;
                 }
-                Chunks.write(os, so.rowShape, so.rowStrides, so.base(o, out.offset(), false), 0, s.rowLength, row);
+                Chunks.write(os, s.rowShape, s.rowStrides[1], s.base(1, o, out.offset()), 0, s.rowLength, row);
             }
         });
     }
 
     void softmaxBackward(Strided y, Strided dy, int dim, boolean log, Strided dx) {
-        Split sy = Split.of(y, y, new int[] {dim});
-        Split sg = Split.of(dy, dy, new int[] {dim});
-        Split sx = Split.of(dx, dx, new int[] {dim});
+        RowSplit s = RowSplit.of(new int[] {dim}, y, dy, dx);
         Object ys = CpuBackend.array(y), gs = CpuBackend.array(dy), xs = CpuBackend.array(dx);
-        int len = sy.rowLength;
-        parallel.forRange(sy.outputs, Math.max(1, GRAIN / Math.max(1, len)), (from, to) -> {
+        int len = s.rowLength;
+        parallel.forRange(s.outputs, Math.max(1, GRAIN / Math.max(1, len)), (from, to) -> {
             double[] yr = new double[len], gr = new double[len];
             for (int o = from; o < to; o++) {
-                Chunks.read(ys, sy.rowShape, sy.rowStrides, sy.base(o, y.offset(), false), 0, len, yr);
-                Chunks.read(gs, sg.rowShape, sg.rowStrides, sg.base(o, dy.offset(), false), 0, len, gr);
+                Chunks.read(ys, s.rowShape, s.rowStrides[0], s.base(0, o, y.offset()), 0, len, yr);
+                Chunks.read(gs, s.rowShape, s.rowStrides[1], s.base(1, o, dy.offset()), 0, len, gr);
                 if (log) {
                     double sum = 0;
                     for (double g : gr) sum += g;
@@ -192,7 +137,7 @@ final class Reductions {
                     for (int i = 0; i < len; i++) dot += gr[i] * yr[i];
                     for (int i = 0; i < len; i++) gr[i] = yr[i] * (gr[i] - dot);
                 }
-                Chunks.write(xs, sx.rowShape, sx.rowStrides, sx.base(o, dx.offset(), false), 0, len, gr);
+                Chunks.write(xs, s.rowShape, s.rowStrides[2], s.base(2, o, dx.offset()), 0, len, gr);
             }
         });
     }

@@ -35,11 +35,11 @@ class BackendInternalsTest {
         Strided broadcastRow = new Strided(buf, new int[] {2, 3, 4}, new int[] {0, 0, 1}, 0);
         Strided transposed = new Strided(buf, new int[] {2, 3, 4}, new int[] {12, 1, 3}, 0);
         assertTrue(Layout.of(dense, dense).isDense(), "dense operands are read by offset, no walk");
-        assertArrayEquals(new int[] {6, 4}, Layout.of(dense, broadcastRow).shape);
-        assertArrayEquals(new int[] {2, 3, 4}, Layout.of(dense, transposed).shape);
+        assertArrayEquals(new int[] {6, 4}, Layout.of(dense, broadcastRow).shape());
+        assertArrayEquals(new int[] {2, 3, 4}, Layout.of(dense, transposed).shape());
         Strided unitDims = new Strided(buf, new int[] {1, 4, 1}, new int[] {4, 1, 1}, 0);
         Strided repeated = new Strided(buf, new int[] {1, 4, 1}, new int[] {0, 0, 1}, 0);
-        assertArrayEquals(new int[] {4}, Layout.of(unitDims, repeated).shape, "size-1 dims are dropped");
+        assertArrayEquals(new int[] {4}, Layout.of(unitDims, repeated).shape(), "size-1 dims are dropped");
     }
 
     @Test
