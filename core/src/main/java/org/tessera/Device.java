@@ -56,6 +56,12 @@ public final class Device {
             throw new TesseraException("device '" + spec + "' is not usable: " + reason
                     + "; available devices: " + describeAvailable());
         }
+        String canonical = provider.canonicalSpec(argument);
+        if (!canonical.equals(key)) {
+            Device same = of(canonical);                 // one Device per physical device
+            DEVICES.putIfAbsent(key, same);
+            return same;
+        }
         Device device = new Device(key, provider, argument);
         device.backend = provider.open(argument);   // fails here, once, for a device that does not exist
         Device raced = DEVICES.putIfAbsent(key, device);

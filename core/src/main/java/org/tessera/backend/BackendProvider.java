@@ -22,6 +22,14 @@ public interface BackendProvider {
     /** Device specs this backend offers now, canonical form: {@code "cpu"}, {@code "opencl:0"}, ... */
     List<String> deviceSpecs();
 
+    /**
+     * The canonical spec of the device an argument names, so that two specs for one device ("opencl" and
+     * "opencl:0") give the same {@code Device}. By default the spec as written.
+     */
+    default String canonicalSpec(String argument) {
+        return argument == null ? name() : name() + ":" + argument;
+    }
+
     /** Whether a device spec names a GPU (used by {@code Device.best()}). */
     default boolean isGpu(String spec) {
         return false;

@@ -114,8 +114,7 @@ class BadInputTest {
     @Test
     void unknownDevicesListWhatIsAvailable() {
         expect(TesseraException.class, () -> Device.of("tpu"), "tpu", "cpu");
-        // no OpenCL backend on this class path yet: the message says so and lists what there is
-        expect(TesseraException.class, Device::opencl, "opencl", "class path", "cpu");
+        expect(TesseraException.class, () -> Device.of("opencl:99"), "opencl:99");
         expect(TesseraException.class, () -> Device.of("cpu:zero"), "cpu:zero", "thread count");
         expect(TesseraException.class, () -> Device.of("cpu:0"), "positive");
     }

@@ -1,0 +1,77 @@
+package org.tessera.opencl;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import org.tessera.DType;
+import org.tessera.backend.BinaryOp;
+import org.tessera.backend.UnaryOp;
+
+/**
+ * Assembles the program of one dtype: the kernel files of {@code tessera-kernels} plus one instantiation line
+ * per row of the op tables, which carry each op's OpenCL C formula beside its Java one.
+ */
+final class KernelSource {
+    private KernelSource() {}
+
+    /** Kernel name of a table row: {@code unary_tanh}, {@code binary_backward_mul_1}, ... */
+    static String name(Enum<?> op) {
+        return op.name().toLowerCase(Locale.ROOT);
+    }
+
+    static String clType(DType t) {
+        return switch (t) {
+            case F32 -> "float";
+            case F64 -> "double";
+            case I32 -> "int";
+        };
+    }
+
+    /** The compute type of a program: float for F32 data, double for F64 and (when the device has fp64) I32 data. */
+    static DType computeType(DType t, boolean fp64) {
+        return t == DType.F32 || !fp64 ? DType.F32 : DType.F64;
+    }
+
+    static String source(DType t, boolean fp64) {
+        StringBuilder s = new StringBuilder(resource("common.cl")).append(resource("elementwise.cl"));
+        s.append("\n// ---- instantiated from org.tessera.backend.UnaryOp and BinaryOp ----\n");
+        for (UnaryOp op : UnaryOp.values()) {
+            s.append("UNARY_KERNEL(").append(name(op)).append(", ").append(op.clForward()).append(")\n");
+            s.append("UNARY_BACKWARD(").append(name(op)).append(", ").append(op.clBackward()).append(")\n");
+        }
+        for (BinaryOp op : BinaryOp.values()) {
+            s.append("BINARY_KERNEL(").append(name(op)).append(", ").append(op.clForward()).append(")\n");
+            for (int input = 0; input < 2; input++) {
+                s.append("BINARY_BACKWARD(").append(name(op)).append(", ").append(input).append(", ")
+                        .append(op.clBackward(input)).append(")\n");
+            }
+        }
+        s.append("CONVERT_FROM(float)\nCONVERT_FROM(int)\n");
+        if (fp64) s.append("CONVERT_FROM(double)\n");
+        s.append(resource("reduce.cl")).append(resource("index.cl"));
+        if (t.isFloating()) s.append(resource("gemm.cl")).append(resource("random.cl"));
+        return s.toString();
+    }
+
+    static String options(DType t, boolean fp64) {
+        String type = clType(t);
+        StringBuilder o = new StringBuilder("-cl-std=CL1.2 -DT=").append(type)
+                .append(" -DCT=").append(clType(computeType(t, fp64)))
+                .append(" -DACC=").append(fp64 ? "double" : "float");
+        if (fp64) o.append(" -DHAS_FP64");
+        if (t.isFloating()) o.append(" -DT8=").append(type).append('8');
+        if (t == DType.F64) o.append(" -DIS_F64");
+        return o.toString();
+    }
+
+    private static String resource(String file) {
+        try (InputStream in = KernelSource.class.getResourceAsStream("/org/tessera/kernels/" + file)) {
+            if (in == null) throw new IllegalStateException("kernel source " + file + " is missing (tessera-kernels not on the class path?)");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8) + "\n";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,364 @@
+package org.tessera.opencl;
+
+import static org.jocl.CL.*;
+
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_kernel;
+import org.jocl.cl_program;
+import org.tessera.DType;
+import org.tessera.TesseraException;
+import org.tessera.backend.Backend;
+import org.tessera.backend.BinaryOp;
+import org.tessera.backend.Buffer;
+import org.tessera.backend.Coalesced;
+import org.tessera.backend.ReduceOp;
+import org.tessera.backend.RowSplit;
+import org.tessera.backend.Strided;
+import org.tessera.backend.UnaryOp;
+
+/**
+ * One OpenCL device: a long-lived context and in-order queue, a program per dtype (built once, cached on
+ * disk), pooled buffers. Launches are queued without waiting; only {@link #read} blocks. Kernel objects are
+ * shared, so setting their arguments and enqueueing happen under one lock.
+ */
+final class OpenClBackend implements Backend {
+    /** Work-group size of every 1-D kernel: one fixed size, since PoCL compiles a kernel again per local size. */
+    static final int LOCAL = 64;
+    /** Work-items per reduction work-group (reduce.cl's RLOCAL). */
+    static final int RLOCAL = 64;
+    /** gemm.cl's per-work-item tile and work-group shape. */
+    static final int TM = 4, TN = 8, WG_M = 8, WG_N = 8;
+    static final int MAX_RANK = 8, MAX_OPERANDS = 4;
+
+    private final ClDevice device;
+    private final cl_context context;
+    private final cl_command_queue queue;
+    private final ProgramCache programs;
+    private final ClBufferPool pool;
+    private final Map<DType, Map<String, cl_kernel>> kernels = new EnumMap<>(DType.class);
+    private final Map<DType, ClBuffer> dummies = new EnumMap<>(DType.class);
+    private final Object lock = new Object();
+
+    OpenClBackend(ClDevice device) {
+        this.device = device;
+        this.context = clCreateContext(null, 1, new org.jocl.cl_device_id[] {device.id()}, null, null, null);
+        this.queue = clCreateCommandQueue(context, device.id(), 0, null);
+        this.programs = new ProgramCache(context, device);
+        this.pool = new ClBufferPool(context);
+    }
+
+    @Override
+    public String deviceName() {
+        return device.name();
+    }
+
+    ClDevice device() {
+        return device;
+    }
+
+    long liveBuffers() {
+        return pool.liveBuffers();
+    }
+
+    long liveBytes() {
+        return pool.liveBytes();
+    }
+
+    // ---- buffers ----
+
+    @Override
+    public Buffer allocate(DType dtype, int numel) {
+        if (dtype == DType.F64 && !device.fp64()) {
+            throw new TesseraException("F64 tensors need the cl_khr_fp64 extension, which " + device.describe()
+                    + " lacks; use F32 on this device");
+        }
+        long bucket = ClBufferPool.bucket((long) Math.max(1, numel) * dtype.byteSize());
+        return new ClBuffer(pool.take(bucket), dtype, numel, bucket);
+    }
+
+    @Override
+    public void release(Buffer buffer) {
+        ClBuffer b = (ClBuffer) buffer;
+        pool.give(b.mem, b.bytes);
+    }
+
+    @Override
+    public void write(Buffer buffer, Object hostArray) {
+        ClBuffer b = (ClBuffer) buffer;
+        int n = java.lang.reflect.Array.getLength(hostArray);
+        if (n == 0) return;
+        synchronized (lock) {
+            clEnqueueWriteBuffer(queue, b.mem, CL_TRUE, 0, (long) n * b.dtype.byteSize(), host(hostArray), 0, null, null);
+        }
+    }
+
+    @Override
+    public void read(Strided src, Object hostArray) {
+        int n = src.numel();
+        if (n == 0) return;
+        if (src.isContiguous()) {
+            ClBuffer b = (ClBuffer) src.buffer();
+            synchronized (lock) {
+                clEnqueueReadBuffer(queue, b.mem, CL_TRUE, (long) src.offset() * b.dtype.byteSize(),
+                        (long) n * b.dtype.byteSize(), host(hostArray), 0, null, null);
+            }
+            return;
+        }
+        Buffer dense = allocate(src.dtype(), n);
+        try {
+            Strided d = new Strided(dense, src.shape(), Strided.contiguousStrides(src.shape()), 0);
+            copy(src, d);
+            read(d, hostArray);
+        } finally {
+            release(dense);
+        }
+    }
+
+    private static Pointer host(Object array) {
+        if (array instanceof float[] f) return Pointer.to(f);
+        if (array instanceof double[] d) return Pointer.to(d);
+        return Pointer.to((int[]) array);
+    }
+
+    @Override
+    public void copy(Strided src, Strided dst) {
+        elementwise(dst.dtype(), "copy_from_" + KernelSource.clType(src.dtype()), dst, new Strided[] {src});
+    }
+
+    @Override
+    public void fill(Strided dst, double value) {
+        elementwise(dst.dtype(), "fill", dst, new Strided[0], new Ct(value));
+    }
+
+    // ---- elementwise ----
+
+    @Override
+    public void unary(UnaryOp op, double p, double q, Strided x, Strided out) {
+        elementwise(out.dtype(), "unary_" + KernelSource.name(op), out, new Strided[] {x}, new Ct(p), new Ct(q));
+    }
+
+    @Override
+    public void unaryBackward(UnaryOp op, double p, double q, Strided dy, Strided saved, Strided dx) {
+        elementwise(dx.dtype(), "unary_backward_" + KernelSource.name(op), dx, new Strided[] {dy, saved}, new Ct(p), new Ct(q));
+    }
+
+    @Override
+    public void binary(BinaryOp op, Strided a, Strided b, Strided out) {
+        elementwise(out.dtype(), "binary_" + KernelSource.name(op), out, new Strided[] {a, b});
+    }
+
+    @Override
+    public void binaryBackward(BinaryOp op, int input, Strided dy, Strided a, Strided b, Strided out) {
+        elementwise(out.dtype(), "binary_backward_" + KernelSource.name(op) + "_" + input, out, new Strided[] {dy, a, b});
+    }
+
+    /**
+     * Launches an elementwise kernel whose buffer arguments are the inputs then the output (absent inputs get a
+     * one-element dummy), followed by the Layout struct (operand 0 = output) and {@code scalars}.
+     */
+    private void elementwise(DType t, String kernel, Strided out, Strided[] inputs, Object... scalars) {
+        int n = out.numel();
+        if (n == 0) return;
+        Strided[] views = new Strided[inputs.length + 1];
+        views[0] = out;
+        System.arraycopy(inputs, 0, views, 1, inputs.length);
+        Object[] args = new Object[inputs.length + 2 + scalars.length];
+        for (int i = 0; i < inputs.length; i++) args[i] = inputs[i] == null ? dummy(t) : inputs[i].buffer();
+        args[inputs.length] = out.buffer();
+        args[inputs.length + 1] = layout(views);
+        System.arraycopy(scalars, 0, args, inputs.length + 2, scalars.length);
+        launch(t, kernel, new long[] {roundUp(n, LOCAL)}, new long[] {LOCAL}, args);
+    }
+
+    /** Packs the Layout struct of common.cl. */
+    private static int[] layout(Strided... views) {
+        Coalesced c = Coalesced.of(views);
+        int rank = c.shape.length;
+        if (rank > MAX_RANK) throw new TesseraException("the OpenCL backend handles at most " + MAX_RANK + " non-mergeable dims, got " + rank);
+        int[] s = new int[2 + MAX_RANK + MAX_OPERANDS * MAX_RANK + MAX_OPERANDS];
+        s[0] = rank;
+        s[1] = c.numel;
+        System.arraycopy(c.shape, 0, s, 2, rank);
+        for (int k = 0; k < views.length; k++) {
+            System.arraycopy(c.strides[k], 0, s, 2 + MAX_RANK + k * MAX_RANK, rank);
+            s[2 + MAX_RANK + MAX_OPERANDS * MAX_RANK + k] = c.offsets[k];
+        }
+        return s;
+    }
+
+    // ---- reductions and row ops ----
+
+    @Override
+    public void reduce(ReduceOp op, Strided x, Strided out) {
+        RowSplit s = RowSplit.of(RowSplit.reducedDims(x, out), x, out);
+        if (s.outputs == 0) return;
+        int[] rows = rows(s, x.offset(), out.offset());
+        long[] global = {(long) s.outputs * RLOCAL}, local = {RLOCAL};
+        DType t = x.dtype();
+        switch (op) {
+            case SUM, MEAN -> launch(t, "reduce_sum", global, local, x.buffer(), out.buffer(), rows, op == ReduceOp.MEAN ? 1 : 0);
+            case MAX -> launch(t, "reduce_max", global, local, x.buffer(), out.buffer(), dummy(DType.I32), rows, 0);
+            case ARGMAX -> launch(t, "reduce_max", global, local, x.buffer(), dummy(t), out.buffer(), rows, 1);
+        }
+    }
+
+    @Override
+    public void softmax(Strided x, int dim, boolean log, Strided out) {
+        RowSplit s = RowSplit.of(new int[] {dim}, x, out);
+        if (s.outputs == 0 || s.rowLength == 0) return;
+        launch(x.dtype(), "softmax_forward", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
+                x.buffer(), out.buffer(), rows(s, x.offset(), out.offset()), log ? 1 : 0);
+    }
+
+    @Override
+    public void softmaxBackward(Strided y, Strided dy, int dim, boolean log, Strided dx) {
+        RowSplit s = RowSplit.of(new int[] {dim}, y, dy, dx);
+        if (s.outputs == 0 || s.rowLength == 0) return;
+        launch(dx.dtype(), "softmax_backward", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
+                y.buffer(), dy.buffer(), dx.buffer(), rows(s, y.offset(), dy.offset(), dx.offset()), log ? 1 : 0);
+    }
+
+    /** Packs the Rows struct of reduce.cl. */
+    private static int[] rows(RowSplit s, int... offsets) {
+        int kept = s.keptShape.length, row = s.rowShape.length;
+        if (kept + row > MAX_RANK) throw new TesseraException("the OpenCL backend handles tensors of at most " + MAX_RANK + " dims");
+        int[] r = new int[1 + MAX_RANK + 3 * MAX_RANK + 1 + MAX_RANK + 3 * MAX_RANK + 3 + 2];
+        int at = 0;
+        r[at++] = kept;
+        System.arraycopy(s.keptShape, 0, r, at, kept);
+        at += MAX_RANK;
+        for (int k = 0; k < 3; k++, at += MAX_RANK) if (k < offsets.length) System.arraycopy(s.keptStrides[k], 0, r, at, kept);
+        r[at++] = row;
+        System.arraycopy(s.rowShape, 0, r, at, row);
+        at += MAX_RANK;
+        for (int k = 0; k < 3; k++, at += MAX_RANK) if (k < offsets.length) System.arraycopy(s.rowStrides[k], 0, r, at, row);
+        for (int k = 0; k < 3; k++) r[at++] = k < offsets.length ? offsets[k] : 0;
+        r[at++] = s.outputs;
+        r[at] = s.rowLength;
+        return r;
+    }
+
+    // ---- linear algebra ----
+
+    @Override
+    public void matmul(Strided a, boolean transA, Strided b, boolean transB, Strided out, double alpha, double beta) {
+        int batch = out.shape()[0], m = out.shape()[1], n = out.shape()[2];
+        int k = transA ? a.shape()[1] : a.shape()[2];
+        if (batch == 0 || m == 0 || n == 0) return;
+        int[] g = {m, n, k, a.strides()[1], b.strides()[1], out.strides()[1], a.strides()[0], b.strides()[0], out.strides()[0],
+                a.offset(), b.offset(), out.offset(), transA ? 1 : 0, transB ? 1 : 0};
+        long[] global = {roundUp((n + TN - 1) / TN, WG_N), roundUp((m + TM - 1) / TM, WG_M), batch};
+        launch(out.dtype(), "gemm", global, new long[] {WG_N, WG_M, 1}, a.buffer(), b.buffer(), out.buffer(), g,
+                new Ct(alpha), new Ct(beta));
+    }
+
+    // ---- indexing ----
+
+    @Override
+    public void gather(Strided x, int dim, Strided index, Strided out) {
+        int n = index.numel();
+        if (n == 0) return;
+        launch(x.dtype(), "gather", new long[] {roundUp(n, LOCAL)}, new long[] {LOCAL}, x.buffer(), index.buffer(), out.buffer(),
+                indexing(index, dim, n, x, out));
+    }
+
+    @Override
+    public void scatterAdd(Strided src, int dim, Strided index, Strided out) {
+        int n = index.shape()[dim] == 0 ? 0 : index.numel() / index.shape()[dim];
+        if (n == 0) return;
+        launch(out.dtype(), "scatter_add", new long[] {roundUp(n, LOCAL)}, new long[] {LOCAL}, src.buffer(), index.buffer(),
+                out.buffer(), indexing(index, dim, n, src, out));
+    }
+
+    /** Packs the Indexing struct of index.cl. */
+    private static int[] indexing(Strided index, int dim, int n, Strided src, Strided out) {
+        int rank = index.rank();
+        if (rank > MAX_RANK) throw new TesseraException("the OpenCL backend handles tensors of at most " + MAX_RANK + " dims");
+        int[] s = new int[3 + 4 * MAX_RANK + 3];
+        s[0] = rank;
+        s[1] = dim;
+        s[2] = n;
+        System.arraycopy(index.shape(), 0, s, 3, rank);
+        System.arraycopy(src.strides(), 0, s, 3 + MAX_RANK, rank);
+        System.arraycopy(index.strides(), 0, s, 3 + 2 * MAX_RANK, rank);
+        System.arraycopy(out.strides(), 0, s, 3 + 3 * MAX_RANK, rank);
+        s[3 + 4 * MAX_RANK] = src.offset();
+        s[4 + 4 * MAX_RANK] = index.offset();
+        s[5 + 4 * MAX_RANK] = out.offset();
+        return s;
+    }
+
+    // ---- random ----
+
+    @Override
+    public void random(Strided out, RandomKind kind, long seed, long counter) {
+        int n = out.numel();
+        if (n == 0) return;
+        launch(out.dtype(), kind == RandomKind.UNIFORM ? "random_uniform" : "random_normal", new long[] {roundUp(n, LOCAL)},
+                new long[] {LOCAL}, out.buffer(), out.offset(), n, seed, counter);
+    }
+
+    // ---- launching ----
+
+    /** A scalar in the program's compute type (float or double), resolved at launch. */
+    private record Ct(double value) {}
+
+    private void launch(DType t, String name, long[] global, long[] local, Object... args) {
+        synchronized (lock) {
+            cl_kernel k = kernel(t, name);
+            boolean doubles = KernelSource.computeType(t, device.fp64()) == DType.F64;
+            try {
+                for (int i = 0; i < args.length; i++) {
+                    Object a = args[i];
+                    if (a instanceof ClBuffer b) clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to(b.mem));
+                    else if (a instanceof int[] struct) clSetKernelArg(k, i, (long) Sizeof.cl_int * struct.length, Pointer.to(struct));
+                    else if (a instanceof Integer v) clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {v}));
+                    else if (a instanceof Long v) clSetKernelArg(k, i, Sizeof.cl_ulong, Pointer.to(new long[] {v}));
+                    else if (a instanceof Ct c && doubles) clSetKernelArg(k, i, Sizeof.cl_double, Pointer.to(new double[] {c.value}));
+                    else if (a instanceof Ct c) clSetKernelArg(k, i, Sizeof.cl_float, Pointer.to(new float[] {(float) c.value}));
+                    else throw new IllegalArgumentException("unsupported kernel argument " + a);
+                }
+                clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
+            } catch (CLException e) {
+                throw new TesseraException("OpenCL kernel '" + name + "' (" + t + ") failed on " + device.name() + ": "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    private cl_kernel kernel(DType t, String name) {
+        Map<String, cl_kernel> byName = kernels.computeIfAbsent(t, x -> new HashMap<>());
+        cl_kernel k = byName.get(name);
+        if (k == null) {
+            cl_program p = programs.get("tessera-" + t.name().toLowerCase(java.util.Locale.ROOT),
+                    KernelSource.source(t, device.fp64()), KernelSource.options(t, device.fp64()));
+            k = clCreateKernel(p, name, null);
+            byName.put(name, k);
+        }
+        return k;
+    }
+
+    private ClBuffer dummy(DType t) {
+        synchronized (dummies) {
+            return dummies.computeIfAbsent(t, x -> (ClBuffer) allocate(x, 1));
+        }
+    }
+
+    private static long roundUp(long n, long multiple) {
+        return (n + multiple - 1) / multiple * multiple;
+    }
+
+    /** Waits for all queued work (benchmarks; reads wait by themselves). */
+    void finish() {
+        synchronized (lock) {
+            clFinish(queue);
+        }
+    }
+}

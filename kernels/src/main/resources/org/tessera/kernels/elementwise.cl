@@ -1,0 +1,64 @@
+// elementwise.cl - unary and binary ops, forward and backward, fill and dtype conversion.
+//
+// Geometry: 1-D NDRange of n rounded up to the local size (host constant LOCAL = 64), guard i < L.n.
+// Operand 0 of the Layout is the output. The host instantiates one kernel per row of the op tables
+// (org.tessera.backend.UnaryOp / BinaryOp), passing the row's OpenCL C formula; in the formula x is
+// the input, y the output, dy the upstream gradient, a and b the binary operands, p and q parameters.
+
+#define UNARY_KERNEL(NAME, ...)                                                             \
+__kernel void unary_##NAME(__global const T* xs, __global T* ys, const Layout L,             \
+                           const CT p, const CT q) {                                         \
+    int i = get_global_id(0);                                                                \
+    if (i >= L.n) return;                                                                    \
+    CT x = (CT) xs[element_offset(&L, 1, i)];                                                \
+    ys[element_offset(&L, 0, i)] = (T) (__VA_ARGS__);                                        \
+}
+
+// The saved operand is bound to both x and y: each formula reads the one its row saves.
+#define UNARY_BACKWARD(NAME, ...)                                                           \
+__kernel void unary_backward_##NAME(__global const T* dys, __global const T* ss,             \
+                                    __global T* dxs, const Layout L, const CT p, const CT q) { \
+    int i = get_global_id(0);                                                                \
+    if (i >= L.n) return;                                                                    \
+    CT dy = (CT) dys[element_offset(&L, 1, i)];                                              \
+    CT x = (CT) ss[element_offset(&L, 2, i)];                                                \
+    CT y = x;                                                                                \
+    dxs[element_offset(&L, 0, i)] = (T) (__VA_ARGS__);                                       \
+}
+
+#define BINARY_KERNEL(NAME, ...)                                                            \
+__kernel void binary_##NAME(__global const T* as, __global const T* bs, __global T* out,     \
+                            const Layout L) {                                                \
+    int i = get_global_id(0);                                                                \
+    if (i >= L.n) return;                                                                    \
+    CT a = (CT) as[element_offset(&L, 1, i)];                                                \
+    CT b = (CT) bs[element_offset(&L, 2, i)];                                                \
+    out[element_offset(&L, 0, i)] = (T) (__VA_ARGS__);                                       \
+}
+
+// Operands: 0 the gradient out, 1 dy, 2 a, 3 b (a or b may be a dummy when the formula skips it).
+#define BINARY_BACKWARD(NAME, INPUT, ...)                                                   \
+__kernel void binary_backward_##NAME##_##INPUT(__global const T* dys, __global const T* as,  \
+                                               __global const T* bs, __global T* out,        \
+                                               const Layout L) {                             \
+    int i = get_global_id(0);                                                                \
+    if (i >= L.n) return;                                                                    \
+    CT dy = (CT) dys[element_offset(&L, 1, i)];                                              \
+    CT a = (CT) as[element_offset(&L, 2, i)];                                                \
+    CT b = (CT) bs[element_offset(&L, 3, i)];                                                \
+    out[element_offset(&L, 0, i)] = (T) (__VA_ARGS__);                                       \
+}
+
+__kernel void fill(__global T* out, const Layout L, const CT value) {
+    int i = get_global_id(0);
+    if (i >= L.n) return;
+    out[element_offset(&L, 0, i)] = (T) value;
+}
+
+// Copy into this program's dtype from another: one kernel per source type (SRC_float, ...).
+#define CONVERT_FROM(S)                                                                     \
+__kernel void copy_from_##S(__global const S* src, __global T* dst, const Layout L) {       \
+    int i = get_global_id(0);                                                                \
+    if (i >= L.n) return;                                                                    \
+    dst[element_offset(&L, 0, i)] = (T) src[element_offset(&L, 1, i)];                      \
+}

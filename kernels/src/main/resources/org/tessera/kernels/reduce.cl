@@ -1,0 +1,126 @@
+// reduce.cl - reductions (sum, mean, max, argmax) and row ops (softmax, log-softmax and their backward).
+//
+// Reductions: one work-group of RLOCAL work-items per output element; each work-item strides over the row,
+// then a tree in local memory combines the partials. Geometry: global = outputs * RLOCAL, local = RLOCAL.
+// Row ops: one work-item per row (rows are class scores: short); global = outputs rounded up to 64.
+// Operands are described by a Rows struct: kept dims index the outputs, row dims are reduced
+// (org.tessera.backend.RowSplit). Accumulation is in ACC (double where the device has fp64).
+#ifndef RLOCAL
+#define RLOCAL 64       // work-items per reduction work-group (a power of two)
+#endif
+
+typedef struct {
+    int kept_rank;
+    int kept_shape[MAX_RANK];
+    int kept_strides[3][MAX_RANK];
+    int row_rank;
+    int row_shape[MAX_RANK];
+    int row_strides[3][MAX_RANK];
+    int offset[3];
+    int outputs;
+    int row_length;
+} Rows;
+
+inline int kept_offset(const Rows* R, int k, int o) {
+    int off = R->offset[k];
+    for (int d = R->kept_rank - 1; d >= 0; d--) {
+        off += (o % R->kept_shape[d]) * R->kept_strides[k][d];
+        o /= R->kept_shape[d];
+    }
+    return off;
+}
+
+inline int row_offset(const Rows* R, int k, int j) {
+    int off = 0;
+    for (int d = R->row_rank - 1; d >= 0; d--) {
+        off += (j % R->row_shape[d]) * R->row_strides[k][d];
+        j /= R->row_shape[d];
+    }
+    return off;
+}
+
+// Does (v2, i2) beat (v1, i1)? The larger value wins; ties and NaNs go to the lower index; NaN beats numbers.
+inline bool beats(ACC v1, int i1, ACC v2, int i2) {
+    if (isnan(v1)) return isnan(v2) && i2 < i1;
+    if (isnan(v2)) return true;
+    return v2 > v1 || (v2 == v1 && i2 < i1);
+}
+
+__kernel __attribute__((reqd_work_group_size(RLOCAL, 1, 1)))
+void reduce_sum(__global const T* x, __global T* out, const Rows R, const int mean) {
+    __local ACC part[RLOCAL];
+    int o = get_group_id(0), lid = get_local_id(0);
+    int base = kept_offset(&R, 0, o);
+    ACC s = 0;
+    for (int j = lid; j < R.row_length; j += RLOCAL) s += (ACC) x[base + row_offset(&R, 0, j)];
+    part[lid] = s;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = RLOCAL / 2; w > 0; w >>= 1) {
+        if (lid < w) part[lid] += part[lid + w];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) out[kept_offset(&R, 1, o)] = (T) (mean ? part[0] / R.row_length : part[0]);
+}
+
+// MAX writes the value to out (T); ARGMAX writes the row-flat index to out_index (int).
+__kernel __attribute__((reqd_work_group_size(RLOCAL, 1, 1)))
+void reduce_max(__global const T* x, __global T* out, __global int* out_index, const Rows R, const int want_index) {
+    __local ACC best[RLOCAL];
+    __local int at[RLOCAL];
+    int o = get_group_id(0), lid = get_local_id(0);
+    int base = kept_offset(&R, 0, o);
+    ACC v = -INFINITY;
+    int i = R.row_length;             // "no element yet" loses every tie
+    for (int j = lid; j < R.row_length; j += RLOCAL) {
+        ACC c = (ACC) x[base + row_offset(&R, 0, j)];
+        if (beats(v, i, c, j)) { v = c; i = j; }
+    }
+    best[lid] = v;
+    at[lid] = i;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = RLOCAL / 2; w > 0; w >>= 1) {
+        if (lid < w && beats(best[lid], at[lid], best[lid + w], at[lid + w])) {
+            best[lid] = best[lid + w];
+            at[lid] = at[lid + w];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) {
+        if (want_index) out_index[kept_offset(&R, 1, o)] = at[0];
+        else out[kept_offset(&R, 1, o)] = (T) best[0];
+    }
+}
+
+// Operands: 0 x, 1 out. Stable: the row maximum is subtracted before exponentiating.
+__kernel void softmax_forward(__global const T* x, __global T* out, const Rows R, const int log_softmax) {
+    int o = get_global_id(0);
+    if (o >= R.outputs) return;
+    int xb = kept_offset(&R, 0, o), ob = kept_offset(&R, 1, o);
+    ACC m = -INFINITY;
+    for (int j = 0; j < R.row_length; j++) m = fmax(m, (ACC) x[xb + row_offset(&R, 0, j)]);
+    ACC s = 0;
+    for (int j = 0; j < R.row_length; j++) s += exp((ACC) x[xb + row_offset(&R, 0, j)] - m);
+    ACC lse = m + log(s);
+    for (int j = 0; j < R.row_length; j++) {
+        ACC v = (ACC) x[xb + row_offset(&R, 0, j)];
+        out[ob + row_offset(&R, 1, j)] = (T) (log_softmax ? v - lse : exp(v - m) / s);
+    }
+}
+
+// Operands: 0 y (the forward output), 1 dy, 2 dx. softmax: dx = y (dy - sum dy y); log: dx = dy - e^y sum dy.
+__kernel void softmax_backward(__global const T* y, __global const T* dy, __global T* dx, const Rows R,
+                               const int log_softmax) {
+    int o = get_global_id(0);
+    if (o >= R.outputs) return;
+    int yb = kept_offset(&R, 0, o), gb = kept_offset(&R, 1, o), xb = kept_offset(&R, 2, o);
+    ACC s = 0;
+    for (int j = 0; j < R.row_length; j++) {
+        ACC g = (ACC) dy[gb + row_offset(&R, 1, j)];
+        s += log_softmax ? g : g * (ACC) y[yb + row_offset(&R, 0, j)];
+    }
+    for (int j = 0; j < R.row_length; j++) {
+        ACC g = (ACC) dy[gb + row_offset(&R, 1, j)];
+        ACC v = (ACC) y[yb + row_offset(&R, 0, j)];
+        dx[xb + row_offset(&R, 2, j)] = (T) (log_softmax ? g - exp(v) * s : v * (g - s));
+    }
+}
