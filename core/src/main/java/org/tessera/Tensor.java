@@ -628,7 +628,6 @@ public final class Tensor implements AutoCloseable {
     private Tensor reduceAll(ReduceOp op, String name) {
         checkOpen();
         checkDTypeFor(name, op == ReduceOp.SUM);
-        if (op == ReduceOp.MEAN && numel() == 0) throw new IllegalArgumentException("mean of an empty tensor " + Shapes.str(shape));
         Tensor out = empty(device, dtype(), new int[0]);
         be().reduce(op, strided(), keepDimView(out, Shapes.ones(shape.length)));
         int[] inShape = shape;
@@ -640,7 +639,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     private Tensor reduceDim(ReduceOp op, String name, int dim, boolean keepDim) {
-        int d = reductionDim(name, dim, op == ReduceOp.SUM, op == ReduceOp.MEAN);
+        int d = reductionDim(name, dim, op == ReduceOp.SUM, false);   // a mean over nothing is NaN, as in PyTorch
         int[] keep = keepShape(d);
         Tensor out = empty(device, dtype(), keepDim ? keep : dropDim(shape, d));
         be().reduce(op, strided(), keepDimView(out, keep));
