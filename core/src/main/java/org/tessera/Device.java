@@ -131,6 +131,11 @@ public final class Device {
         return spec;
     }
 
+    /** Waits for every op queued on this device (for timing; reading a tensor waits by itself). */
+    public void synchronize() {
+        backend.synchronize();
+    }
+
     /** The backend instance that runs this device's kernels (for op implementers; users need not touch it). */
     public Backend implementation() {
         return backend;

@@ -34,24 +34,46 @@ final class KernelSource {
         return t == DType.F32 || !fp64 ? DType.F32 : DType.F64;
     }
 
-    static String source(DType t, boolean fp64) {
-        StringBuilder s = new StringBuilder(resource("common.cl")).append(resource("elementwise.cl"));
-        s.append("\n// ---- instantiated from org.tessera.backend.UnaryOp and BinaryOp ----\n");
-        for (UnaryOp op : UnaryOp.values()) {
-            s.append("UNARY_KERNEL(").append(name(op)).append(", ").append(op.clForward()).append(")\n");
-            s.append("UNARY_BACKWARD(").append(name(op)).append(", ").append(op.clBackward()).append(")\n");
-        }
-        for (BinaryOp op : BinaryOp.values()) {
-            s.append("BINARY_KERNEL(").append(name(op)).append(", ").append(op.clForward()).append(")\n");
-            for (int input = 0; input < 2; input++) {
-                s.append("BINARY_BACKWARD(").append(name(op)).append(", ").append(input).append(", ")
-                        .append(op.clBackward(input)).append(")\n");
+    /**
+     * The programs of one dtype, by kind: an op builds only its kind's program on first use (PoCL takes
+     * seconds for a program with every kernel, well under one for one kind).
+     */
+    enum Program {
+        FILL_COPY, UNARY, UNARY_BACKWARD, BINARY, BINARY_BACKWARD, REDUCE, INDEX, GEMM, RANDOM
+    }
+
+    static String source(DType t, Program program, boolean fp64) {
+        StringBuilder s = new StringBuilder(resource("common.cl"));
+        switch (program) {
+            case FILL_COPY -> {
+                s.append(resource("elementwise.cl")).append("CONVERT_FROM(float)\nCONVERT_FROM(int)\n");
+                if (fp64) s.append("CONVERT_FROM(double)\n");
             }
+            case UNARY, UNARY_BACKWARD -> {
+                s.append(resource("elementwise.cl")).append("// instantiated from org.tessera.backend.UnaryOp\n");
+                for (UnaryOp op : UnaryOp.values()) {
+                    if (program == Program.UNARY) s.append("UNARY_KERNEL(").append(name(op)).append(", ").append(op.clForward()).append(")\n");
+                    else s.append("UNARY_BACKWARD(").append(name(op)).append(", ").append(op.clBackward()).append(")\n");
+                }
+            }
+            case BINARY, BINARY_BACKWARD -> {
+                s.append(resource("elementwise.cl")).append("// instantiated from org.tessera.backend.BinaryOp\n");
+                for (BinaryOp op : BinaryOp.values()) {
+                    if (program == Program.BINARY) {
+                        s.append("BINARY_KERNEL(").append(name(op)).append(", ").append(op.clForward()).append(")\n");
+                        continue;
+                    }
+                    for (int input = 0; input < 2; input++) {
+                        s.append("BINARY_BACKWARD(").append(name(op)).append(", ").append(input).append(", ")
+                                .append(op.clBackward(input)).append(")\n");
+                    }
+                }
+            }
+            case REDUCE -> s.append(resource("reduce.cl"));
+            case INDEX -> s.append(resource("index.cl"));
+            case GEMM -> s.append(resource("gemm.cl"));
+            case RANDOM -> s.append(resource("random.cl"));
         }
-        s.append("CONVERT_FROM(float)\nCONVERT_FROM(int)\n");
-        if (fp64) s.append("CONVERT_FROM(double)\n");
-        s.append(resource("reduce.cl")).append(resource("index.cl"));
-        if (t.isFloating()) s.append(resource("gemm.cl")).append(resource("random.cl"));
         return s.toString();
     }
 

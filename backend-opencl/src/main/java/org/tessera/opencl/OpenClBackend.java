@@ -22,6 +22,7 @@ import org.tessera.backend.ReduceOp;
 import org.tessera.backend.RowSplit;
 import org.tessera.backend.Strided;
 import org.tessera.backend.UnaryOp;
+import org.tessera.opencl.KernelSource.Program;
 
 /**
  * One OpenCL device: a long-lived context and in-order queue, a program per dtype (built once, cached on
@@ -129,41 +130,43 @@ final class OpenClBackend implements Backend {
 
     @Override
     public void copy(Strided src, Strided dst) {
-        elementwise(dst.dtype(), "copy_from_" + KernelSource.clType(src.dtype()), dst, new Strided[] {src});
+        elementwise(dst.dtype(), Program.FILL_COPY, "copy_from_" + KernelSource.clType(src.dtype()), dst, new Strided[] {src});
     }
 
     @Override
     public void fill(Strided dst, double value) {
-        elementwise(dst.dtype(), "fill", dst, new Strided[0], new Ct(value));
+        elementwise(dst.dtype(), Program.FILL_COPY, "fill", dst, new Strided[0], new Ct(value));
     }
 
     // ---- elementwise ----
 
     @Override
     public void unary(UnaryOp op, double p, double q, Strided x, Strided out) {
-        elementwise(out.dtype(), "unary_" + KernelSource.name(op), out, new Strided[] {x}, new Ct(p), new Ct(q));
+        elementwise(out.dtype(), Program.UNARY, "unary_" + KernelSource.name(op), out, new Strided[] {x}, new Ct(p), new Ct(q));
     }
 
     @Override
     public void unaryBackward(UnaryOp op, double p, double q, Strided dy, Strided saved, Strided dx) {
-        elementwise(dx.dtype(), "unary_backward_" + KernelSource.name(op), dx, new Strided[] {dy, saved}, new Ct(p), new Ct(q));
+        elementwise(dx.dtype(), Program.UNARY_BACKWARD, "unary_backward_" + KernelSource.name(op), dx, new Strided[] {dy, saved},
+                new Ct(p), new Ct(q));
     }
 
     @Override
     public void binary(BinaryOp op, Strided a, Strided b, Strided out) {
-        elementwise(out.dtype(), "binary_" + KernelSource.name(op), out, new Strided[] {a, b});
+        elementwise(out.dtype(), Program.BINARY, "binary_" + KernelSource.name(op), out, new Strided[] {a, b});
     }
 
     @Override
     public void binaryBackward(BinaryOp op, int input, Strided dy, Strided a, Strided b, Strided out) {
-        elementwise(out.dtype(), "binary_backward_" + KernelSource.name(op) + "_" + input, out, new Strided[] {dy, a, b});
+        elementwise(out.dtype(), Program.BINARY_BACKWARD, "binary_backward_" + KernelSource.name(op) + "_" + input, out,
+                new Strided[] {dy, a, b});
     }
 
     /**
      * Launches an elementwise kernel whose buffer arguments are the inputs then the output (absent inputs get a
      * one-element dummy), followed by the Layout struct (operand 0 = output) and {@code scalars}.
      */
-    private void elementwise(DType t, String kernel, Strided out, Strided[] inputs, Object... scalars) {
+    private void elementwise(DType t, Program program, String kernel, Strided out, Strided[] inputs, Object... scalars) {
         int n = out.numel();
         if (n == 0) return;
         Strided[] views = new Strided[inputs.length + 1];
@@ -174,7 +177,7 @@ final class OpenClBackend implements Backend {
         args[inputs.length] = out.buffer();
         args[inputs.length + 1] = layout(views);
         System.arraycopy(scalars, 0, args, inputs.length + 2, scalars.length);
-        launch(t, kernel, new long[] {roundUp(n, LOCAL)}, new long[] {LOCAL}, args);
+        launch(t, program, kernel, new long[] {roundUp(n, LOCAL)}, new long[] {LOCAL}, args);
     }
 
     /** Packs the Layout struct of common.cl. */
@@ -203,9 +206,9 @@ final class OpenClBackend implements Backend {
         long[] global = {(long) s.outputs * RLOCAL}, local = {RLOCAL};
         DType t = x.dtype();
         switch (op) {
-            case SUM, MEAN -> launch(t, "reduce_sum", global, local, x.buffer(), out.buffer(), rows, op == ReduceOp.MEAN ? 1 : 0);
-            case MAX -> launch(t, "reduce_max", global, local, x.buffer(), out.buffer(), dummy(DType.I32), rows, 0);
-            case ARGMAX -> launch(t, "reduce_max", global, local, x.buffer(), dummy(t), out.buffer(), rows, 1);
+            case SUM, MEAN -> launch(t, Program.REDUCE, "reduce_sum", global, local, x.buffer(), out.buffer(), rows, op == ReduceOp.MEAN ? 1 : 0);
+            case MAX -> launch(t, Program.REDUCE, "reduce_max", global, local, x.buffer(), out.buffer(), dummy(DType.I32), rows, 0);
+            case ARGMAX -> launch(t, Program.REDUCE, "reduce_max", global, local, x.buffer(), dummy(t), out.buffer(), rows, 1);
         }
     }
 
@@ -213,7 +216,7 @@ final class OpenClBackend implements Backend {
     public void softmax(Strided x, int dim, boolean log, Strided out) {
         RowSplit s = RowSplit.of(new int[] {dim}, x, out);
         if (s.outputs == 0 || s.rowLength == 0) return;
-        launch(x.dtype(), "softmax_forward", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
+        launch(x.dtype(), Program.REDUCE, "softmax_forward", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
                 x.buffer(), out.buffer(), rows(s, x.offset(), out.offset()), log ? 1 : 0);
     }
 
@@ -221,7 +224,7 @@ final class OpenClBackend implements Backend {
     public void softmaxBackward(Strided y, Strided dy, int dim, boolean log, Strided dx) {
         RowSplit s = RowSplit.of(new int[] {dim}, y, dy, dx);
         if (s.outputs == 0 || s.rowLength == 0) return;
-        launch(dx.dtype(), "softmax_backward", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
+        launch(dx.dtype(), Program.REDUCE, "softmax_backward", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
                 y.buffer(), dy.buffer(), dx.buffer(), rows(s, y.offset(), dy.offset(), dx.offset()), log ? 1 : 0);
     }
 
@@ -255,7 +258,7 @@ final class OpenClBackend implements Backend {
         int[] g = {m, n, k, a.strides()[1], b.strides()[1], out.strides()[1], a.strides()[0], b.strides()[0], out.strides()[0],
                 a.offset(), b.offset(), out.offset(), transA ? 1 : 0, transB ? 1 : 0};
         long[] global = {roundUp((n + TN - 1) / TN, WG_N), roundUp((m + TM - 1) / TM, WG_M), batch};
-        launch(out.dtype(), "gemm", global, new long[] {WG_N, WG_M, 1}, a.buffer(), b.buffer(), out.buffer(), g,
+        launch(out.dtype(), Program.GEMM, "gemm", global, new long[] {WG_N, WG_M, 1}, a.buffer(), b.buffer(), out.buffer(), g,
                 new Ct(alpha), new Ct(beta));
     }
 
@@ -265,7 +268,7 @@ final class OpenClBackend implements Backend {
     public void gather(Strided x, int dim, Strided index, Strided out) {
         int n = index.numel();
         if (n == 0) return;
-        launch(x.dtype(), "gather", new long[] {roundUp(n, LOCAL)}, new long[] {LOCAL}, x.buffer(), index.buffer(), out.buffer(),
+        launch(x.dtype(), Program.INDEX, "gather", new long[] {roundUp(n, LOCAL)}, new long[] {LOCAL}, x.buffer(), index.buffer(), out.buffer(),
                 indexing(index, dim, n, x, out));
     }
 
@@ -273,7 +276,7 @@ final class OpenClBackend implements Backend {
     public void scatterAdd(Strided src, int dim, Strided index, Strided out) {
         int n = index.shape()[dim] == 0 ? 0 : index.numel() / index.shape()[dim];
         if (n == 0) return;
-        launch(out.dtype(), "scatter_add", new long[] {roundUp(n, LOCAL)}, new long[] {LOCAL}, src.buffer(), index.buffer(),
+        launch(out.dtype(), Program.INDEX, "scatter_add", new long[] {roundUp(n, LOCAL)}, new long[] {LOCAL}, src.buffer(), index.buffer(),
                 out.buffer(), indexing(index, dim, n, src, out));
     }
 
@@ -301,7 +304,7 @@ final class OpenClBackend implements Backend {
     public void random(Strided out, RandomKind kind, long seed, long counter) {
         int n = out.numel();
         if (n == 0) return;
-        launch(out.dtype(), kind == RandomKind.UNIFORM ? "random_uniform" : "random_normal", new long[] {roundUp(n, LOCAL)},
+        launch(out.dtype(), Program.RANDOM, kind == RandomKind.UNIFORM ? "random_uniform" : "random_normal", new long[] {roundUp(n, LOCAL)},
                 new long[] {LOCAL}, out.buffer(), out.offset(), n, seed, counter);
     }
 
@@ -310,9 +313,9 @@ final class OpenClBackend implements Backend {
     /** A scalar in the program's compute type (float or double), resolved at launch. */
     private record Ct(double value) {}
 
-    private void launch(DType t, String name, long[] global, long[] local, Object... args) {
+    private void launch(DType t, Program program, String name, long[] global, long[] local, Object... args) {
         synchronized (lock) {
-            cl_kernel k = kernel(t, name);
+            cl_kernel k = kernel(t, program, name);
             boolean doubles = KernelSource.computeType(t, device.fp64()) == DType.F64;
             try {
                 for (int i = 0; i < args.length; i++) {
@@ -333,12 +336,12 @@ final class OpenClBackend implements Backend {
         }
     }
 
-    private cl_kernel kernel(DType t, String name) {
+    private cl_kernel kernel(DType t, Program program, String name) {
         Map<String, cl_kernel> byName = kernels.computeIfAbsent(t, x -> new HashMap<>());
         cl_kernel k = byName.get(name);
         if (k == null) {
-            cl_program p = programs.get("tessera-" + t.name().toLowerCase(java.util.Locale.ROOT),
-                    KernelSource.source(t, device.fp64()), KernelSource.options(t, device.fp64()));
+            cl_program p = programs.get(program.name().toLowerCase(java.util.Locale.ROOT) + "-" + t.name().toLowerCase(java.util.Locale.ROOT),
+                    KernelSource.source(t, program, device.fp64()), KernelSource.options(t, device.fp64()));
             k = clCreateKernel(p, name, null);
             byName.put(name, k);
         }
@@ -355,8 +358,8 @@ final class OpenClBackend implements Backend {
         return (n + multiple - 1) / multiple * multiple;
     }
 
-    /** Waits for all queued work (benchmarks; reads wait by themselves). */
-    void finish() {
+    @Override
+    public void synchronize() {
         synchronized (lock) {
             clFinish(queue);
         }

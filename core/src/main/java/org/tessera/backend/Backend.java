@@ -17,6 +17,10 @@ public interface Backend {
     /** Human-readable device name, e.g. "pthread-haswell-AMD EPYC" or "CPU (2 threads)". */
     String deviceName();
 
+    /** Waits until every queued op of this device has finished (asynchronous backends; a no-op otherwise). */
+    default void synchronize() {
+    }
+
     // ---- buffers ----
 
     /** A buffer of {@code numel} elements; contents undefined. */

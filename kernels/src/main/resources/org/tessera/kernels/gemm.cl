@@ -37,31 +37,47 @@ void gemm(__global const T* A, __global const T* B, __global T* C, const Gemm g,
     __global const T* a = A + g.off_a + item * g.batch_a;
     __global const T* b = B + g.off_b + item * g.batch_b;
     __global T* c = C + g.off_c + item * g.batch_c;
-    CT acc[TM][TN];
-    for (int i = 0; i < TM; i++) for (int j = 0; j < TN; j++) acc[i][j] = 0;
     bool whole = m0 + TM <= g.m && n0 + TN <= g.n;
-    if (whole && !g.trans_a && !g.trans_b && TN == 8) {
+#if TM == 4 && TN == 8
+    if (whole && !g.trans_a && !g.trans_b) {
+        // Fast path: four rows of C as T8 vectors; each k step loads one 8-wide row of B (vload8) and
+        // broadcasts one element of each A row into it with a vector FMA.
+        __global const T* a0 = a + m0 * g.lda;
+        __global const T* a1 = a0 + g.lda;
+        __global const T* a2 = a1 + g.lda;
+        __global const T* a3 = a2 + g.lda;
+        T8 c0 = (T8) 0, c1 = (T8) 0, c2 = (T8) 0, c3 = (T8) 0;
         for (int p = 0; p < g.k; p++) {
             T8 row = vload8(0, b + p * g.ldb + n0);
-            CT bv[8] = {row.s0, row.s1, row.s2, row.s3, row.s4, row.s5, row.s6, row.s7};
-            for (int i = 0; i < TM; i++) {
-                CT av = a[(m0 + i) * g.lda + p];
-                for (int j = 0; j < TN; j++) acc[i][j] = fma(av, bv[j], acc[i][j]);
-            }
+            c0 = fma((T8) a0[p], row, c0);
+            c1 = fma((T8) a1[p], row, c1);
+            c2 = fma((T8) a2[p], row, c2);
+            c3 = fma((T8) a3[p], row, c3);
         }
-    } else {
-        for (int p = 0; p < g.k; p++) {
-            CT av[TM], bv[TN];
-            for (int i = 0; i < TM; i++) {
-                int m = m0 + i;
-                av[i] = m < g.m ? (g.trans_a ? a[p * g.lda + m] : a[m * g.lda + p]) : 0;
-            }
-            for (int j = 0; j < TN; j++) {
-                int nn = n0 + j;
-                bv[j] = nn < g.n ? (g.trans_b ? b[nn * g.ldb + p] : b[p * g.ldb + nn]) : 0;
-            }
-            for (int i = 0; i < TM; i++) for (int j = 0; j < TN; j++) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+        T8 rows[4] = {c0, c1, c2, c3};
+        for (int i = 0; i < 4; i++) {
+            __global T* out = c + (m0 + i) * g.ldc + n0;
+            T8 v = (T) alpha * rows[i];
+            if (beta != 0) v += (T) beta * vload8(0, out);
+            vstore8(v, 0, out);
         }
+        return;
+    }
+#endif
+    // General path: edge tiles and transposed operands, element by element with bounds checks.
+    CT acc[TM][TN];
+    for (int i = 0; i < TM; i++) for (int j = 0; j < TN; j++) acc[i][j] = 0;
+    for (int p = 0; p < g.k; p++) {
+        CT av[TM], bv[TN];
+        for (int i = 0; i < TM; i++) {
+            int m = m0 + i;
+            av[i] = m < g.m ? (g.trans_a ? a[p * g.lda + m] : a[m * g.lda + p]) : 0;
+        }
+        for (int j = 0; j < TN; j++) {
+            int nn = n0 + j;
+            bv[j] = nn < g.n ? (g.trans_b ? b[nn * g.ldb + p] : b[p * g.ldb + nn]) : 0;
+        }
+        for (int i = 0; i < TM; i++) for (int j = 0; j < TN; j++) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
     }
     for (int i = 0; i < TM && m0 + i < g.m; i++) {
         for (int j = 0; j < TN && n0 + j < g.n; j++) {
