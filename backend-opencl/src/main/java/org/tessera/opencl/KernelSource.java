@@ -52,7 +52,10 @@ final class KernelSource {
             case UNARY, UNARY_BACKWARD -> {
                 s.append(resource("elementwise.cl")).append("// instantiated from org.tessera.backend.UnaryOp\n");
                 for (UnaryOp op : UnaryOp.values()) {
-                    if (program == Program.UNARY) s.append("UNARY_KERNEL(").append(name(op)).append(", ").append(op.clForward()).append(")\n");
+                    if (program == Program.UNARY) {
+                        s.append("UNARY_KERNEL(").append(name(op)).append(", ").append(op.clForward()).append(")\n");
+                        s.append("UNARY_DENSE(").append(name(op)).append(", ").append(op.clForward()).append(")\n");
+                    }
                     else s.append("UNARY_BACKWARD(").append(name(op)).append(", ").append(op.clBackward()).append(")\n");
                 }
             }
@@ -61,6 +64,7 @@ final class KernelSource {
                 for (BinaryOp op : BinaryOp.values()) {
                     if (program == Program.BINARY) {
                         s.append("BINARY_KERNEL(").append(name(op)).append(", ").append(op.clForward()).append(")\n");
+                        s.append("BINARY_DENSE(").append(name(op)).append(", ").append(op.clForward()).append(")\n");
                         continue;
                     }
                     for (int input = 0; input < 2; input++) {

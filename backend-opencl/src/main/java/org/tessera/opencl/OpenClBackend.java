@@ -32,6 +32,11 @@ import org.tessera.opencl.KernelSource.Program;
 final class OpenClBackend implements Backend {
     /** Work-group size of every 1-D kernel: one fixed size, since PoCL compiles a kernel again per local size. */
     static final int LOCAL = 64;
+    /**
+     * Work-group size of strided elementwise kernels (one element per work-item). Larger groups mean fewer of
+     * them, and PoCL pays per work-group (property tessera.opencl.elementwiseLocal).
+     */
+    static final int ELEMENTWISE_LOCAL = Integer.getInteger("tessera.opencl.elementwiseLocal", 256);
     /** Work-items per reduction work-group (reduce.cl's RLOCAL). */
     static final int RLOCAL = 64;
     /** gemm.cl's per-work-item tile and work-group shape. */
@@ -142,6 +147,12 @@ final class OpenClBackend implements Backend {
 
     @Override
     public void unary(UnaryOp op, double p, double q, Strided x, Strided out) {
+        int n = out.numel();
+        if (n > 0 && x.isContiguous() && out.isContiguous()) {
+            launch(out.dtype(), Program.UNARY, "unary_dense_" + KernelSource.name(op), denseGlobal(n), new long[] {LOCAL},
+                    x.buffer(), out.buffer(), x.offset(), out.offset(), n, new Ct(p), new Ct(q));
+            return;
+        }
         elementwise(out.dtype(), Program.UNARY, "unary_" + KernelSource.name(op), out, new Strided[] {x}, new Ct(p), new Ct(q));
     }
 
@@ -151,8 +162,18 @@ final class OpenClBackend implements Backend {
                 new Ct(p), new Ct(q));
     }
 
+    /** dense kernels' elements per work-item (elementwise.cl DENSE_VEC) */
+    static final int DENSE_VEC = 8;
+
     @Override
     public void binary(BinaryOp op, Strided a, Strided b, Strided out) {
+        int n = out.numel();
+        if (n > 0 && a.isContiguous() && b.isContiguous() && out.isContiguous()) {
+            launch(out.dtype(), Program.BINARY, "binary_dense_" + KernelSource.name(op),
+                    denseGlobal(n), new long[] {LOCAL},
+                    a.buffer(), b.buffer(), out.buffer(), a.offset(), b.offset(), out.offset(), n);
+            return;
+        }
         elementwise(out.dtype(), Program.BINARY, "binary_" + KernelSource.name(op), out, new Strided[] {a, b});
     }
 
@@ -177,7 +198,7 @@ final class OpenClBackend implements Backend {
         args[inputs.length] = out.buffer();
         args[inputs.length + 1] = layout(views);
         System.arraycopy(scalars, 0, args, inputs.length + 2, scalars.length);
-        launch(t, program, kernel, new long[] {roundUp(n, LOCAL)}, new long[] {LOCAL}, args);
+        launch(t, program, kernel, new long[] {roundUp(n, ELEMENTWISE_LOCAL)}, new long[] {ELEMENTWISE_LOCAL}, args);
     }
 
     /** Packs the Layout struct of common.cl. */
@@ -352,6 +373,11 @@ final class OpenClBackend implements Backend {
         synchronized (dummies) {
             return dummies.computeIfAbsent(t, x -> (ClBuffer) allocate(x, 1));
         }
+    }
+
+    /** Global size of a dense kernel: DENSE_VEC elements per work-item. */
+    private static long[] denseGlobal(int n) {
+        return new long[] {roundUp((n + DENSE_VEC - 1) / DENSE_VEC, LOCAL)};
     }
 
     private static long roundUp(long n, long multiple) {

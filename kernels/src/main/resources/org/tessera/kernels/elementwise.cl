@@ -62,3 +62,46 @@ __kernel void copy_from_##S(__global const S* src, __global T* dst, const Layout
     if (i >= L.n) return;                                                                    \
     dst[element_offset(&L, 0, i)] = (T) src[element_offset(&L, 1, i)];                      \
 }
+
+// Dense operands (all contiguous): each work-item takes DENSE_VEC consecutive elements, a fixed-length loop
+// the compiler turns into vector loads and stores. Geometry: global = ceil(n / DENSE_VEC) rounded up to the
+// local size. Arguments: element offsets of a, b and out, and n.
+#ifndef DENSE_VEC
+#define DENSE_VEC 8     // elements per work-item in dense kernels
+#endif
+#define BINARY_DENSE(NAME, ...)                                                             \
+__kernel void binary_dense_##NAME(__global const T* as, __global const T* bs, __global T* out, \
+                                  const int oa, const int ob, const int oo, const int n) {   \
+    int base = get_global_id(0) * DENSE_VEC;                                                 \
+    if (base + DENSE_VEC <= n) {                                                             \
+        for (int v = 0; v < DENSE_VEC; v++) {                                                \
+            CT a = (CT) as[oa + base + v];                                                   \
+            CT b = (CT) bs[ob + base + v];                                                   \
+            out[oo + base + v] = (T) (__VA_ARGS__);                                          \
+        }                                                                                    \
+    } else {                                                                                 \
+        for (int v = 0; base + v < n; v++) {                                                 \
+            CT a = (CT) as[oa + base + v];                                                   \
+            CT b = (CT) bs[ob + base + v];                                                   \
+            out[oo + base + v] = (T) (__VA_ARGS__);                                          \
+        }                                                                                    \
+    }                                                                                        \
+}
+
+#define UNARY_DENSE(NAME, ...)                                                              \
+__kernel void unary_dense_##NAME(__global const T* xs, __global T* ys, const int ox,         \
+                                 const int oy, const int n, const CT p, const CT q) {        \
+    int base = get_global_id(0) * DENSE_VEC;                                                 \
+    int end = min(base + DENSE_VEC, n);                                                      \
+    if (end - base == DENSE_VEC) {                                                           \
+        for (int v = 0; v < DENSE_VEC; v++) {                                                \
+            CT x = (CT) xs[ox + base + v];                                                   \
+            ys[oy + base + v] = (T) (__VA_ARGS__);                                           \
+        }                                                                                    \
+    } else {                                                                                 \
+        for (int i = base; i < end; i++) {                                                   \
+            CT x = (CT) xs[ox + i];                                                          \
+            ys[oy + i] = (T) (__VA_ARGS__);                                                  \
+        }                                                                                    \
+    }                                                                                        \
+}

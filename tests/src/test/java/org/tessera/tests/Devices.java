@@ -6,12 +6,27 @@ import java.util.stream.Stream;
 import org.tessera.DType;
 import org.tessera.Device;
 
-/** The devices every conformance test runs on: all that {@link Device#available()} reports. */
+/**
+ * The devices every conformance test runs on: all that {@link Device#available()} reports, or only those of
+ * the backends named in {@code -Dtessera.test.backends=opencl} (the oclgrind run uses that).
+ */
 public final class Devices {
+    private static final String BACKENDS = System.getProperty("tessera.test.backends", "");
+    /** Largest edge size to test ({@code -Dtessera.test.maxSize}); oclgrind simulates every work-item, so it caps this. */
+    public static final int MAX_SIZE = Integer.getInteger("tessera.test.maxSize", Integer.MAX_VALUE);
+
     private Devices() {}
 
     public static Stream<Device> all() {
-        return Device.available().stream();
+        return list().stream();
+    }
+
+    private static List<Device> list() {
+        List<Device> out = new ArrayList<>();
+        for (Device d : Device.available()) {
+            if (BACKENDS.isEmpty() || List.of(BACKENDS.split(",")).contains(d.backend())) out.add(d);
+        }
+        return out;
     }
 
     /** Every device with each floating dtype: arguments (Device, DType). */
@@ -22,7 +37,7 @@ public final class Devices {
     /** Every device with each of {@code cases}: arguments (Device, case). */
     public static List<Object[]> crossedWith(List<?> cases) {
         List<Object[]> out = new ArrayList<>();
-        for (Device d : Device.available()) for (Object c : cases) out.add(new Object[] {d, c});
+        for (Device d : list()) for (Object c : cases) out.add(new Object[] {d, c});
         return out;
     }
 }
