@@ -15,6 +15,10 @@ public final class Devices {
     /** Largest edge size to test ({@code -Dtessera.test.maxSize}); oclgrind simulates every work-item, so it caps this. */
     public static final int MAX_SIZE = Integer.getInteger("tessera.test.maxSize", Integer.MAX_VALUE);
 
+    /** Floating dtypes to test ({@code -Dtessera.test.dtypes=F32}; the oclgrind run skips F64, whose kernels share F32's indexing). */
+    public static final List<DType> FLOAT_DTYPES = java.util.Arrays.stream(System.getProperty("tessera.test.dtypes", "F32,F64").split(","))
+            .map(String::trim).map(DType::valueOf).toList();
+
     private Devices() {}
 
     public static Stream<Device> all() {
@@ -31,7 +35,7 @@ public final class Devices {
 
     /** Every device with each floating dtype: arguments (Device, DType). */
     public static List<Object[]> withFloatDtypes() {
-        return crossedWith(List.of(DType.F32, DType.F64));
+        return crossedWith(FLOAT_DTYPES);
     }
 
     /** Every device with each of {@code cases}: arguments (Device, case). */

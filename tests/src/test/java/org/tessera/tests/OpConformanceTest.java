@@ -84,7 +84,7 @@ class OpConformanceTest {
     private static List<Object[]> cross(List<?> cases) {
         List<Object[]> out = new ArrayList<>();
         for (Device d : Devices.all().toList()) {
-            for (DType t : List.of(DType.F32, DType.F64)) {
+            for (DType t : Devices.FLOAT_DTYPES) {
                 for (Object c : cases) out.add(new Object[] {d, t, c});
             }
         }
