@@ -42,6 +42,12 @@ final class OpenClBackend implements Backend {
     /** gemm.cl's per-work-item tile and work-group shape. */
     static final int TM = 4, TN = 8, WG_M = 8, WG_N = 8;
     static final int MAX_RANK = 8, MAX_OPERANDS = 4;
+    /**
+     * gemm.cl has two kernels: "gemm" (register blocks, operands from global memory: PoCL n=512 ~80 GFLOP/s)
+     * and "gemm_tiled" (plus K slices in local memory: ~12 GFLOP/s on PoCL, the right shape for GPUs but not
+     * yet measured on one). GPUs get the tiled one; property tessera.opencl.gemm overrides.
+     */
+    private final String gemmKernel;
 
     private final ClDevice device;
     private final cl_context context;
@@ -53,7 +59,12 @@ final class OpenClBackend implements Backend {
     private final Object lock = new Object();
 
     OpenClBackend(ClDevice device) {
+        this(device, System.getProperty("tessera.opencl.gemm", device.gpu() ? "gemm_tiled" : "gemm"));
+    }
+
+    OpenClBackend(ClDevice device, String gemmKernel) {
         this.device = device;
+        this.gemmKernel = gemmKernel;
         this.context = clCreateContext(null, 1, new org.jocl.cl_device_id[] {device.id()}, null, null, null);
         this.queue = clCreateCommandQueue(context, device.id(), 0, null);
         this.programs = new ProgramCache(context, device);
@@ -279,7 +290,7 @@ final class OpenClBackend implements Backend {
         int[] g = {m, n, k, a.strides()[1], b.strides()[1], out.strides()[1], a.strides()[0], b.strides()[0], out.strides()[0],
                 a.offset(), b.offset(), out.offset(), transA ? 1 : 0, transB ? 1 : 0};
         long[] global = {roundUp((n + TN - 1) / TN, WG_N), roundUp((m + TM - 1) / TM, WG_M), batch};
-        launch(out.dtype(), Program.GEMM, "gemm", global, new long[] {WG_N, WG_M, 1}, a.buffer(), b.buffer(), out.buffer(), g,
+        launch(out.dtype(), Program.GEMM, gemmKernel, global, new long[] {WG_N, WG_M, 1}, a.buffer(), b.buffer(), out.buffer(), g,
                 new Ct(alpha), new Ct(beta));
     }
 

@@ -86,3 +86,55 @@ void gemm(__global const T* A, __global const T* B, __global T* C, const Gemm g,
         }
     }
 }
+
+// ---- tiled variant -------------------------------------------------------------------------------------
+// The work-group computes a (WG_M*TM) x (WG_N*TN) = 32 x 64 tile of C. For each KT-deep slice of K it first
+// copies the A slice (32 x KT) and the B slice (KT x 64) into local memory, all work-items together (reads
+// of transposed operands happen here, so the inner loop is the same for every layout; out-of-range elements
+// are stored as 0), then each work-item accumulates its 4 x 8 block from local memory.
+#ifndef KT
+#define KT 32           // depth of a K slice held in local memory
+#endif
+#define TILE_M (WG_M * TM)
+#define TILE_N (WG_N * TN)
+
+__kernel __attribute__((reqd_work_group_size(WG_N, WG_M, 1)))
+void gemm_tiled(__global const T* A, __global const T* B, __global T* C, const Gemm g, const CT alpha, const CT beta) {
+    __local T as[TILE_M][KT];
+    __local T bs[KT][TILE_N];
+    int lx = get_local_id(0), ly = get_local_id(1), lid = ly * WG_N + lx;
+    int row0 = get_group_id(1) * TILE_M, col0 = get_group_id(0) * TILE_N, item = get_global_id(2);
+    __global const T* a = A + g.off_a + item * g.batch_a;
+    __global const T* b = B + g.off_b + item * g.batch_b;
+    __global T* c = C + g.off_c + item * g.batch_c;
+    T8 acc[TM];
+    for (int i = 0; i < TM; i++) acc[i] = (T8) 0;
+    for (int k0 = 0; k0 < g.k; k0 += KT) {
+        for (int e = lid; e < TILE_M * KT; e += WG_M * WG_N) {
+            int r = e / KT, kk = e % KT, m = row0 + r, p = k0 + kk;
+            as[r][kk] = m < g.m && p < g.k ? (g.trans_a ? a[p * g.lda + m] : a[m * g.lda + p]) : 0;
+        }
+        for (int e = lid; e < KT * TILE_N; e += WG_M * WG_N) {
+            int kk = e / TILE_N, cc = e % TILE_N, n = col0 + cc, p = k0 + kk;
+            bs[kk][cc] = n < g.n && p < g.k ? (g.trans_b ? b[n * g.ldb + p] : b[p * g.ldb + n]) : 0;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < KT; kk++) {
+            T8 row = vload8(0, &bs[kk][lx * TN]);
+            for (int i = 0; i < TM; i++) acc[i] = fma((T8) as[ly * TM + i][kk], row, acc[i]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int i = 0; i < TM; i++) {
+        int m = row0 + ly * TM + i;
+        if (m >= g.m) break;
+        T vals[TN];
+        vstore8(acc[i], 0, vals);
+        for (int j = 0; j < TN; j++) {
+            int n = col0 + lx * TN + j;
+            if (n >= g.n) break;
+            int at = m * g.ldc + n;
+            c[at] = (T) (alpha * vals[j] + (beta == 0 ? 0 : beta * (CT) c[at]));
+        }
+    }
+}
