@@ -55,6 +55,8 @@ final class OpenClBackend implements Backend {
     private final ProgramCache programs;
     private final ClBufferPool pool;
     private final Map<DType, Map<String, cl_kernel>> kernels = new EnumMap<>(DType.class);
+    /** The arguments last set on each kernel: an unchanged one is not set again (each set is a host call). */
+    private final Map<cl_kernel, Object[]> lastArgs = new HashMap<>();
     private final Map<DType, ClBuffer> dummies = new EnumMap<>(DType.class);
     private final Object lock = new Object();
 
@@ -160,8 +162,8 @@ final class OpenClBackend implements Backend {
     public void unary(UnaryOp op, double p, double q, Strided x, Strided out) {
         int n = out.numel();
         if (n > 0 && x.isContiguous() && out.isContiguous()) {
-            launch(out.dtype(), Program.UNARY, "unary_dense_" + KernelSource.name(op), denseGlobal(n), new long[] {LOCAL},
-                    x.buffer(), out.buffer(), x.offset(), out.offset(), n, new Ct(p), new Ct(q));
+            launch(out.dtype(), Program.UNARY, "unary_dense_" + KernelSource.name(op), denseGlobal(n), denseLocal(n),
+                    x.buffer(), out.buffer(), new int[] {x.offset(), out.offset(), n, 0}, new Ct(p), new Ct(q));
             return;
         }
         elementwise(out.dtype(), Program.UNARY, "unary_" + KernelSource.name(op), out, new Strided[] {x}, new Ct(p), new Ct(q));
@@ -181,8 +183,8 @@ final class OpenClBackend implements Backend {
         int n = out.numel();
         if (n > 0 && a.isContiguous() && b.isContiguous() && out.isContiguous()) {
             launch(out.dtype(), Program.BINARY, "binary_dense_" + KernelSource.name(op),
-                    denseGlobal(n), new long[] {LOCAL},
-                    a.buffer(), b.buffer(), out.buffer(), a.offset(), b.offset(), out.offset(), n);
+                    denseGlobal(n), denseLocal(n),
+                    a.buffer(), b.buffer(), out.buffer(), new int[] {a.offset(), b.offset(), out.offset(), n});
             return;
         }
         elementwise(out.dtype(), Program.BINARY, "binary_" + KernelSource.name(op), out, new Strided[] {a, b});
@@ -349,9 +351,12 @@ final class OpenClBackend implements Backend {
         synchronized (lock) {
             cl_kernel k = kernel(t, program, name);
             boolean doubles = KernelSource.computeType(t, device.fp64()) == DType.F64;
+            Object[] last = lastArgs.computeIfAbsent(k, x -> new Object[args.length]);
             try {
                 for (int i = 0; i < args.length; i++) {
                     Object a = args[i];
+                    if (sameArg(last[i], a)) continue;
+                    last[i] = a instanceof ClBuffer b ? b.mem : a;
                     if (a instanceof ClBuffer b) clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to(b.mem));
                     else if (a instanceof int[] struct) clSetKernelArg(k, i, (long) Sizeof.cl_int * struct.length, Pointer.to(struct));
                     else if (a instanceof Integer v) clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {v}));
@@ -362,10 +367,19 @@ final class OpenClBackend implements Backend {
                 }
                 clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
             } catch (CLException e) {
+                lastArgs.remove(k);   // the kernel's arguments are now unknown
                 throw new TesseraException("OpenCL kernel '" + name + "' (" + t + ") failed on " + device.name() + ": "
                         + e.getMessage(), e);
             }
         }
+    }
+
+    /** Whether an argument equals what was last set (buffers by their cl_mem, structs by content). */
+    private static boolean sameArg(Object last, Object a) {
+        if (last == null) return false;
+        if (a instanceof ClBuffer b) return last == b.mem;
+        if (a instanceof int[] s) return last instanceof int[] l && java.util.Arrays.equals(l, s);
+        return a.equals(last);
     }
 
     private cl_kernel kernel(DType t, Program program, String name) {
@@ -386,9 +400,21 @@ final class OpenClBackend implements Backend {
         }
     }
 
-    /** Global size of a dense kernel: DENSE_VEC elements per work-item. */
+    /** Global size of a dense kernel: DENSE_VEC elements per work-item, rounded up to {@link #denseLocal}. */
     private static long[] denseGlobal(int n) {
-        return new long[] {roundUp((n + DENSE_VEC - 1) / DENSE_VEC, LOCAL)};
+        return new long[] {roundUp((n + DENSE_VEC - 1) / DENSE_VEC, denseLocal(n)[0])};
+    }
+
+    /**
+     * Work-group size of a dense kernel: the work-item count rounded up to a power of two from 8 to LOCAL, so a
+     * tiny op launches a tiny group (PoCL's launch cost grows with the group) while a kernel still sees at most
+     * four local sizes (PoCL compiles each once).
+     */
+    private static long[] denseLocal(int n) {
+        long items = (n + DENSE_VEC - 1) / DENSE_VEC;
+        long local = 8;
+        while (local < items && local < LOCAL) local <<= 1;
+        return new long[] {local};
     }
 
     private static long roundUp(long n, long multiple) {

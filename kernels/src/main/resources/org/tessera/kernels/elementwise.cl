@@ -65,13 +65,14 @@ __kernel void copy_from_##S(__global const S* src, __global T* dst, const Layout
 
 // Dense operands (all contiguous): each work-item takes DENSE_VEC consecutive elements, a fixed-length loop
 // the compiler turns into vector loads and stores. Geometry: global = ceil(n / DENSE_VEC) rounded up to the
-// local size. Arguments: element offsets of a, b and out, and n.
+// local size. One int4 argument packs the element offsets and n (fewer arguments: each costs a host call).
 #ifndef DENSE_VEC
 #define DENSE_VEC 8     // elements per work-item in dense kernels
 #endif
 #define BINARY_DENSE(NAME, ...)                                                             \
 __kernel void binary_dense_##NAME(__global const T* as, __global const T* bs, __global T* out, \
-                                  const int oa, const int ob, const int oo, const int n) {   \
+                                  const int4 at) {                                           \
+    int oa = at.x, ob = at.y, oo = at.z, n = at.w;                                           \
     int base = get_global_id(0) * DENSE_VEC;                                                 \
     if (base + DENSE_VEC <= n) {                                                             \
         for (int v = 0; v < DENSE_VEC; v++) {                                                \
@@ -89,8 +90,9 @@ __kernel void binary_dense_##NAME(__global const T* as, __global const T* bs, __
 }
 
 #define UNARY_DENSE(NAME, ...)                                                              \
-__kernel void unary_dense_##NAME(__global const T* xs, __global T* ys, const int ox,         \
-                                 const int oy, const int n, const CT p, const CT q) {        \
+__kernel void unary_dense_##NAME(__global const T* xs, __global T* ys, const int4 at,       \
+                                 const CT p, const CT q) {                                   \
+    int ox = at.x, oy = at.y, n = at.z;                                                      \
     int base = get_global_id(0) * DENSE_VEC;                                                 \
     int end = min(base + DENSE_VEC, n);                                                      \
     if (end - base == DENSE_VEC) {                                                           \
