@@ -39,8 +39,10 @@ final class OpenClBackend implements Backend {
     static final int ELEMENTWISE_LOCAL = Integer.getInteger("tessera.opencl.elementwiseLocal", 256);
     /** Work-items per reduction work-group (reduce.cl's RLOCAL). */
     static final int RLOCAL = 64;
-    /** gemm.cl's per-work-item tile and work-group shape. */
-    static final int TM = 4, TN = 8, WG_M = 8, WG_N = 8;
+    /** gemm.cl's work-group shape. */
+    static final int WG_M = 8, WG_N = 8;
+    /** gemm.cl's per-work-item tile (rows x columns of C), passed to the GEMM program as -DTM/-DTN. */
+    private final int tm, tn;
     static final int MAX_RANK = 8, MAX_OPERANDS = 4;
     /**
      * gemm.cl has two kernels: "gemm" (register blocks, operands from global memory: PoCL n=512 ~80 GFLOP/s)
@@ -67,6 +69,10 @@ final class OpenClBackend implements Backend {
     OpenClBackend(ClDevice device, String gemmKernel) {
         this.device = device;
         this.gemmKernel = gemmKernel;
+        // the register kernel reads whole 64-byte lines of B with an 8 x 16 tile (PoCL); the tiled kernel keeps 4 x 8
+        boolean wide = gemmKernel.equals("gemm") && !"4x8".equals(System.getProperty("tessera.opencl.gemmTile"));
+        this.tm = wide ? 8 : 4;
+        this.tn = wide ? 16 : 8;
         this.context = clCreateContext(null, 1, new org.jocl.cl_device_id[] {device.id()}, null, null, null);
         this.queue = clCreateCommandQueue(context, device.id(), 0, null);
         this.programs = new ProgramCache(context, device);
@@ -291,7 +297,7 @@ final class OpenClBackend implements Backend {
         if (batch == 0 || m == 0 || n == 0) return;
         int[] g = {m, n, k, a.strides()[1], b.strides()[1], out.strides()[1], a.strides()[0], b.strides()[0], out.strides()[0],
                 a.offset(), b.offset(), out.offset(), transA ? 1 : 0, transB ? 1 : 0};
-        long[] global = {roundUp((n + TN - 1) / TN, WG_N), roundUp((m + TM - 1) / TM, WG_M), batch};
+        long[] global = {roundUp((n + tn - 1) / tn, WG_N), roundUp((m + tm - 1) / tm, WG_M), batch};
         launch(out.dtype(), Program.GEMM, gemmKernel, global, new long[] {WG_N, WG_M, 1}, a.buffer(), b.buffer(), out.buffer(), g,
                 new Ct(alpha), new Ct(beta));
     }
@@ -386,8 +392,9 @@ final class OpenClBackend implements Backend {
         Map<String, cl_kernel> byName = kernels.computeIfAbsent(t, x -> new HashMap<>());
         cl_kernel k = byName.get(name);
         if (k == null) {
+            String options = KernelSource.options(t, device.fp64()) + (program == Program.GEMM ? " -DTM=" + tm + " -DTN=" + tn : "");
             cl_program p = programs.get(program.name().toLowerCase(java.util.Locale.ROOT) + "-" + t.name().toLowerCase(java.util.Locale.ROOT),
-                    KernelSource.source(t, program, device.fp64()), KernelSource.options(t, device.fp64()));
+                    KernelSource.source(t, program, device.fp64()), options);
             k = clCreateKernel(p, name, null);
             byName.put(name, k);
         }
