@@ -121,6 +121,11 @@ public final class Device {
         return backend.deviceName();
     }
 
+    /** One line about the device: its name and, where the backend knows them, type, compute units, memory, fp64. */
+    public String description() {
+        return spec + ": " + backend.description();
+    }
+
     /** The backend's name: "cpu" or "opencl". */
     public String backend() {
         return provider.name();

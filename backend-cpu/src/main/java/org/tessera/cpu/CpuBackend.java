@@ -45,6 +45,11 @@ final class CpuBackend implements Backend {
         return name;
     }
 
+    @Override
+    public String description() {
+        return name + ", " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB heap, fp64 yes";
+    }
+
     // ---- buffers ----
 
     @Override

@@ -59,6 +59,7 @@ final class OpenClBackend implements Backend {
     private final Map<DType, Map<String, cl_kernel>> kernels = new EnumMap<>(DType.class);
     /** The arguments last set on each kernel: an unchanged one is not set again (each set is a host call). */
     private final Map<cl_kernel, Object[]> lastArgs = new HashMap<>();
+    private final Map<String, Long> workGroupLimits = new HashMap<>();
     private final Map<DType, ClBuffer> dummies = new EnumMap<>(DType.class);
     private final Object lock = new Object();
 
@@ -82,6 +83,13 @@ final class OpenClBackend implements Backend {
     @Override
     public String deviceName() {
         return device.name();
+    }
+
+    @Override
+    public String description() {
+        ClDevice d = device;
+        return String.format("%s (%s, %s, %d compute units, %d MiB, fp64 %s)", d.name(), d.platformName(),
+                d.gpu() ? "GPU" : "non-GPU", d.computeUnits(), d.globalMemory() >> 20, d.fp64() ? "yes" : "no");
     }
 
     ClDevice device() {
@@ -217,7 +225,8 @@ final class OpenClBackend implements Backend {
         args[inputs.length] = out.buffer();
         args[inputs.length + 1] = layout(views);
         System.arraycopy(scalars, 0, args, inputs.length + 2, scalars.length);
-        launch(t, program, kernel, new long[] {roundUp(n, ELEMENTWISE_LOCAL)}, new long[] {ELEMENTWISE_LOCAL}, args);
+        long local = Math.min(ELEMENTWISE_LOCAL, maxWorkGroup(t, program, kernel));
+        launch(t, program, kernel, new long[] {roundUp(n, local)}, new long[] {local}, args);
     }
 
     /** Packs the Layout struct of common.cl. */
@@ -377,6 +386,21 @@ final class OpenClBackend implements Backend {
                 throw new TesseraException("OpenCL kernel '" + name + "' (" + t + ") failed on " + device.name() + ": "
                         + e.getMessage(), e);
             }
+        }
+    }
+
+    /**
+     * The largest work-group this kernel can run with on this device (CL_KERNEL_WORK_GROUP_SIZE), rounded down
+     * to a power of two; kernels with a required size (64) are always within it on OpenCL 1.2 devices.
+     */
+    private long maxWorkGroup(DType t, Program program, String name) {
+        synchronized (lock) {
+            return workGroupLimits.computeIfAbsent(t + "/" + name, key -> {
+                long[] size = new long[1];
+                clGetKernelWorkGroupInfo(kernel(t, program, name), device.id(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t,
+                        Pointer.to(size), null);
+                return Long.highestOneBit(Math.max(1, size[0]));
+            });
         }
     }
 

@@ -24,8 +24,7 @@ public final class TwoLayerNet {
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 500;
         int n = 64, dIn = 1000, h = 100, dOut = 10;
         double lr = 1e-3;
-        LOG.info("training a {}-{}-{} network (sigmoid hidden layer) on {} ({}) for {} steps",
-                dIn, h, dOut, device, device.name(), steps);
+        LOG.info("training a {}-{}-{} network (sigmoid hidden layer) on {} for {} steps", dIn, h, dOut, device.description(), steps);
 
         Rng rng = new Rng(0);
         Tensor x = Tensor.randn(device, rng, n, dIn);

@@ -17,6 +17,11 @@ public interface Backend {
     /** Human-readable device name, e.g. "pthread-haswell-AMD EPYC" or "CPU (2 threads)". */
     String deviceName();
 
+    /** One line about the device: type, compute units, memory, fp64 support (by default its name). */
+    default String description() {
+        return deviceName();
+    }
+
     /** Waits until every queued op of this device has finished (asynchronous backends; a no-op otherwise). */
     default void synchronize() {
     }

@@ -95,6 +95,10 @@ class TensorBasicsTest {
             Device.setDefault(before);
         }
         assertTrue(Device.available().get(0).backend().equals("cpu"), "CPU first");
+        for (Device d : Device.available()) {
+            assertTrue(d.description().startsWith(d.spec() + ": " + d.name()), d.description());
+            assertTrue(d.description().contains("fp64"), d.description());
+        }
         assertSame(Device.cpu(), Device.best(), "no GPU backend on the class path: best() is the CPU");
     }
 }
