@@ -50,11 +50,11 @@ public final class Device {
         String argument = colon < 0 ? null : key.substring(colon + 1);
         BackendProvider provider = providers().stream().filter(p -> p.name().equals(name)).findFirst()
                 .orElseThrow(() -> new TesseraException("unknown device '" + spec + "': no backend named '" + name
-                        + "' is on the class path; available devices: " + describeAvailable()));
+                        + "' is on the class path; available devices: " + describeAvailable(null)));
         String reason = provider.unavailableReason();
         if (reason != null) {
             throw new TesseraException("device '" + spec + "' is not usable: " + reason
-                    + "; available devices: " + describeAvailable());
+                    + "; available devices: " + describeAvailable(provider));
         }
         String canonical = provider.canonicalSpec(argument);
         if (!canonical.equals(key)) {
@@ -167,9 +167,11 @@ public final class Device {
         return ps;
     }
 
-    private static String describeAvailable() {
+    /** Every backend's devices, or why it is unusable; {@code except} (already explained) is left out. */
+    private static String describeAvailable(BackendProvider except) {
         List<String> parts = new ArrayList<>();
         for (BackendProvider p : providers()) {
+            if (p == except) continue;
             String reason = p.unavailableReason();
             if (reason == null) parts.add(String.join(", ", p.deviceSpecs()));
             else parts.add(p.name() + " (unavailable: " + reason + ")");
