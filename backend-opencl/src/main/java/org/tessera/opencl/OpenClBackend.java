@@ -254,10 +254,52 @@ final class OpenClBackend implements Backend {
         int[] rows = rows(s, x.offset(), out.offset());
         long[] global = {(long) s.outputs * RLOCAL}, local = {RLOCAL};
         DType t = x.dtype();
+        int chunks = chunksPerRow(s.outputs, s.rowLength);
+        if (chunks > 1) {
+            reduceTwoPass(op, x, out, s, rows, chunks);
+            return;
+        }
         switch (op) {
             case SUM, MEAN -> launch(t, Program.REDUCE, "reduce_sum", global, local, x.buffer(), out.buffer(), rows, op == ReduceOp.MEAN ? 1 : 0);
             case MAX -> launch(t, Program.REDUCE, "reduce_max", global, local, x.buffer(), out.buffer(), dummy(DType.I32), rows, 0);
             case ARGMAX -> launch(t, Program.REDUCE, "reduce_max", global, local, x.buffer(), dummy(t), out.buffer(), rows, 1);
+        }
+    }
+
+    /** Elements of a row per work-group in the first pass of a two-pass reduction. */
+    static final int CHUNK_ELEMENTS = 1 << 14;
+
+    /**
+     * How many pieces each row is cut into: 1 (one work-group per output) unless there are too few outputs to
+     * fill the device, then enough chunks of ~16K elements to give every compute unit work (at most 1024).
+     */
+    private int chunksPerRow(int outputs, int rowLength) {
+        int units = Math.max(1, device.computeUnits());
+        if (outputs >= 4 * units || rowLength < 2 * CHUNK_ELEMENTS) return 1;
+        return Math.max(1, Math.min(1024, Math.min(rowLength / CHUNK_ELEMENTS, 64 * units / Math.max(1, outputs) + 1)));
+    }
+
+    private void reduceTwoPass(ReduceOp op, Strided x, Strided out, RowSplit s, int[] rows, int chunks) {
+        DType t = x.dtype();
+        DType acc = device.fp64() ? DType.F64 : DType.F32;
+        int groups = s.outputs * chunks;
+        Buffer partial = allocate(acc, groups), index = allocate(DType.I32, groups);
+        try {
+            boolean max = op == ReduceOp.MAX || op == ReduceOp.ARGMAX;
+            launch(t, Program.REDUCE, "reduce_partial", new long[] {(long) groups * RLOCAL}, new long[] {RLOCAL},
+                    x.buffer(), partial, index, rows, chunks, max ? 1 : 0);
+            int mode = switch (op) {
+                case SUM -> 0;
+                case MEAN -> 1;
+                case MAX -> 2;
+                case ARGMAX -> 3;
+            };
+            launch(t, Program.REDUCE, "reduce_finish", new long[] {(long) s.outputs * RLOCAL}, new long[] {RLOCAL},
+                    partial, index, op == ReduceOp.ARGMAX ? dummy(t) : out.buffer(), op == ReduceOp.ARGMAX ? out.buffer() : dummy(DType.I32),
+                    rows, chunks, mode);
+        } finally {
+            release(partial);   // the in-order queue runs both passes before anything reuses these buffers
+            release(index);
         }
     }
 

@@ -124,3 +124,72 @@ __kernel void softmax_backward(__global const T* y, __global const T* dy, __glob
         dx[xb + row_offset(&R, 2, j)] = (T) (log_softmax ? g - exp(v) * s : v * (g - s));
     }
 }
+
+// ---- two passes for few, long rows (e.g. a full sum) -----------------------------------------------------
+// Pass 1: work-group g reduces chunk (g % chunks) of output (g / chunks)'s row into partial[g] (and, for max,
+// its row-flat index into partial_index[g]). Pass 2 (reduce_finish): one work-group per output combines its
+// chunks' partials with the same tree and rules. Geometry: global = groups * RLOCAL, local = RLOCAL.
+__kernel __attribute__((reqd_work_group_size(RLOCAL, 1, 1)))
+void reduce_partial(__global const T* x, __global ACC* partial, __global int* partial_index, const Rows R,
+                    const int chunks, const int is_max) {
+    __local ACC best[RLOCAL];
+    __local int at[RLOCAL];
+    int g = get_group_id(0), lid = get_local_id(0);
+    int o = g / chunks, c = g % chunks;
+    int from = (int) ((long) R.row_length * c / chunks), to = (int) ((long) R.row_length * (c + 1) / chunks);
+    int base = kept_offset(&R, 0, o);
+    ACC v = is_max ? -INFINITY : 0;
+    int i = R.row_length;
+    for (int j = from + lid; j < to; j += RLOCAL) {
+        ACC e = (ACC) x[base + row_offset(&R, 0, j)];
+        if (!is_max) v += e;
+        else if (beats(v, i, e, j)) { v = e; i = j; }
+    }
+    best[lid] = v;
+    at[lid] = i;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = RLOCAL / 2; w > 0; w >>= 1) {
+        if (lid < w) {
+            if (!is_max) best[lid] += best[lid + w];
+            else if (beats(best[lid], at[lid], best[lid + w], at[lid + w])) { best[lid] = best[lid + w]; at[lid] = at[lid + w]; }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) {
+        partial[g] = best[0];
+        partial_index[g] = at[0];
+    }
+}
+
+// mode: 0 sum, 1 mean, 2 max (value to out), 3 argmax (index to out_index)
+__kernel __attribute__((reqd_work_group_size(RLOCAL, 1, 1)))
+void reduce_finish(__global const ACC* partial, __global const int* partial_index, __global T* out,
+                   __global int* out_index, const Rows R, const int chunks, const int mode) {
+    __local ACC best[RLOCAL];
+    __local int at[RLOCAL];
+    int o = get_group_id(0), lid = get_local_id(0);
+    bool is_max = mode >= 2;
+    ACC v = is_max ? -INFINITY : 0;
+    int i = R.row_length;
+    for (int c = lid; c < chunks; c += RLOCAL) {
+        ACC e = partial[o * chunks + c];
+        int ei = partial_index[o * chunks + c];
+        if (!is_max) v += e;
+        else if (beats(v, i, e, ei)) { v = e; i = ei; }
+    }
+    best[lid] = v;
+    at[lid] = i;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = RLOCAL / 2; w > 0; w >>= 1) {
+        if (lid < w) {
+            if (!is_max) best[lid] += best[lid + w];
+            else if (beats(best[lid], at[lid], best[lid + w], at[lid + w])) { best[lid] = best[lid + w]; at[lid] = at[lid + w]; }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) {
+        int dst = kept_offset(&R, 1, o);
+        if (mode == 3) out_index[dst] = at[0];
+        else out[dst] = (T) (mode == 1 ? best[0] / R.row_length : best[0]);
+    }
+}

@@ -81,5 +81,15 @@ class LargeTensorConformanceTest {
         assertClose(x64.logSoftmax(0).toDoubleArray(), x32.logSoftmax(0).toDoubleArray(), 1e-5, "logSoftmax(0)");
         Tensor big64 = Tensor.rand(Device.cpu(), DType.F64, new Rng(8), 1 << 20);   // one long row: split within the row
         assertClose(big64.sum().toDoubleArray(), big64.to(DType.F32).to(d).sum().toDoubleArray(), 1e-5, "sum of 1M");
+        // long rows are reduced in chunks (two passes on OpenCL): the first maximum must still win across chunks
+        float[] v = Tensor.rand(Device.cpu(), new Rng(9), 2, 1 << 19).toFloatArray();
+        v[300_000] = 2;
+        v[400_000] = 2;                                   // a tie in a later chunk
+        v[(1 << 19) + 7] = 3;
+        Tensor rows = Tensor.of(d, v, 2, 1 << 19);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {300_000, 7}, rows.argmax(1).toIntArray());
+        assertClose(new double[] {2, 3}, rows.max(1, false).toDoubleArray(), 0, "max of long rows");
+        assertClose(new double[] {3}, rows.max().toDoubleArray(), 0, "max of everything");
+        assertClose(new double[] {Tensor.of(Device.cpu(), v, 2, 1 << 19).mean().item()}, rows.mean().toDoubleArray(), 1e-6, "mean of 1M");
     }
 }
