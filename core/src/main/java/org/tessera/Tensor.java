@@ -1117,6 +1117,42 @@ public final class Tensor implements AutoCloseable {
         });
     }
 
+    /**
+     * Cross-entropy of each row of these {@code [N, C]} logits against I32 class labels {@code [N]}: the
+     * per-row losses {@code [N]} (PyTorch's {@code reduction='none'}), fused and stable (log-sum-exp with the
+     * row maximum subtracted, never the log of a softmax); its backward is a fused kernel too.
+     *
+     * @throws IllegalArgumentException before any kernel for a label outside [0, C), naming it and C
+     */
+    public Tensor crossEntropy(Tensor labels) {
+        checkOpen();
+        labels.checkOpen();
+        checkDTypeFor("crossEntropy", false);
+        checkSameDevice(labels, "crossEntropy");
+        if (dim() != 2) throw new IllegalArgumentException("crossEntropy: logits must be [N, C], got " + Shapes.str(shape));
+        if (labels.dtype() != DType.I32 || labels.dim() != 1 || labels.shape[0] != shape[0]) {
+            throw new IllegalArgumentException("crossEntropy: labels must be I32 of shape [" + shape[0] + "] for logits "
+                    + Shapes.str(shape) + ", got " + labels.dtype() + " " + Shapes.str(labels.shape));
+        }
+        int classes = shape[1];
+        int[] values = labels.toIntArray();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] < 0 || values[i] >= classes) {
+                throw new IllegalArgumentException("crossEntropy: label " + values[i] + " (row " + i + ") is outside [0, "
+                        + classes + ") for " + classes + " classes");
+            }
+        }
+        if (classes == 0) throw new IllegalArgumentException("crossEntropy: logits " + Shapes.str(shape) + " have no classes");
+        Tensor out = empty(device, dtype(), new int[] {shape[0]});
+        be().crossEntropy(strided(), labels.strided(), out.strided());
+        return record("crossEntropy", out, new Tensor[] {this, null}, new Tensor[] {this, labels}, new String[] {"logits", "labels"},
+                (g, s, needs) -> {
+                    Tensor dx = empty(g.device, g.dtype(), s[0].shape);
+                    g.be().crossEntropyBackward(s[0].strided(), s[1].strided(), g.strided(), dx.strided());
+                    return new Tensor[] {dx, null};
+                });
+    }
+
     public Tensor softmax(int dim) { return softmax(dim, false); }
     public Tensor logSoftmax(int dim) { return softmax(dim, true); }
 

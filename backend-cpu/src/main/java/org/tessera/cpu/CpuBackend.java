@@ -229,6 +229,16 @@ final class CpuBackend implements Backend {
     }
 
     @Override
+    public void crossEntropy(Strided logits, Strided labels, Strided losses) {
+        reductions.crossEntropy(logits, labels, losses, null, null);
+    }
+
+    @Override
+    public void crossEntropyBackward(Strided logits, Strided labels, Strided dLosses, Strided dLogits) {
+        reductions.crossEntropy(logits, labels, dLosses, dLogits, dLosses);
+    }
+
+    @Override
     public void gather(Strided x, int dim, Strided index, Strided out) {
         Object xs = array(x), idx = array(index), os = array(out);
         forEachIndex(index, (i, iPos, multi) -> {

@@ -141,4 +141,36 @@ final class Reductions {
             }
         });
     }
+
+    // ---- cross-entropy ----
+
+    /**
+     * Forward (dLogits null): {@code perRow[n] = lse(row) - row[label]}. Backward: {@code dLogits[n] = perRow[n] *
+     * (softmax(row) - onehot(label))}, where perRow holds the upstream gradient. Rows are [N, C] logits.
+     */
+    void crossEntropy(Strided logits, Strided labels, Strided perRow, Strided dLogits, Strided unused) {
+        RowSplit s = dLogits == null ? RowSplit.of(new int[] {1}, logits, logits) : RowSplit.of(new int[] {1}, logits, dLogits);
+        Object ls = CpuBackend.array(logits), lab = CpuBackend.array(labels), pr = CpuBackend.array(perRow);
+        Object dx = dLogits == null ? null : CpuBackend.array(dLogits);
+        int len = s.rowLength;
+        parallel.forRange(s.outputs, Math.max(1, GRAIN / Math.max(1, len)), (from, to) -> {
+            double[] row = new double[len];
+            for (int n = from; n < to; n++) {
+                Chunks.read(ls, s.rowShape, s.rowStrides[0], s.base(0, n, logits.offset()), 0, len, row);
+                double max = Double.NEGATIVE_INFINITY;
+                for (double v : row) max = Math.max(max, v);
+                double sum = 0;
+                for (double v : row) sum += Math.exp(v - max);
+                int label = ((int[]) lab)[labels.offset() + n * labels.strides()[0]];
+                int at = perRow.offset() + n * perRow.strides()[0];
+                if (dx == null) {
+                    Chunks.set(pr, at, max + Math.log(sum) - row[label]);
+                    continue;
+                }
+                double g = Chunks.get(pr, at);
+                for (int c = 0; c < len; c++) row[c] = g * (Math.exp(row[c] - max) / sum - (c == label ? 1 : 0));
+                Chunks.write(dx, s.rowShape, s.rowStrides[1], s.base(1, n, dLogits.offset()), 0, len, row);
+            }
+        });
+    }
 }

@@ -319,6 +319,26 @@ final class OpenClBackend implements Backend {
                 y.buffer(), dy.buffer(), dx.buffer(), rows(s, y.offset(), dy.offset(), dx.offset()), log ? 1 : 0);
     }
 
+    @Override
+    public void crossEntropy(Strided logits, Strided labels, Strided losses) {
+        crossEntropy(logits, labels, losses, null);
+    }
+
+    @Override
+    public void crossEntropyBackward(Strided logits, Strided labels, Strided dLosses, Strided dLogits) {
+        crossEntropy(logits, labels, dLosses, dLogits);
+    }
+
+    private void crossEntropy(Strided logits, Strided labels, Strided perRow, Strided dLogits) {
+        RowSplit s = RowSplit.of(new int[] {1}, logits, dLogits == null ? logits : dLogits);
+        if (s.outputs == 0) return;
+        DType t = logits.dtype();
+        launch(t, Program.REDUCE, "cross_entropy", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
+                logits.buffer(), labels.buffer(), perRow.buffer(), dLogits == null ? dummy(t) : dLogits.buffer(),
+                rows(s, logits.offset(), dLogits == null ? 0 : dLogits.offset()), labels.strides()[0], labels.offset(),
+                perRow.strides()[0], perRow.offset(), dLogits == null ? 0 : 1);
+    }
+
     /** Packs the Rows struct of reduce.cl. */
     private static int[] rows(RowSplit s, int... offsets) {
         int kept = s.keptShape.length, row = s.rowShape.length;

@@ -94,6 +94,15 @@ public interface Backend {
     /** Gradient of softmax/log-softmax from its output {@code y}: softmax dx = y(dy - Σ dy·y), log dx = dy - e^y Σ dy. */
     void softmaxBackward(Strided y, Strided dy, int dim, boolean log, Strided dx);
 
+    /**
+     * Cross-entropy per row, fused and stable: {@code losses[n] = logsumexp(logits[n, :]) - logits[n, labels[n]]}
+     * for logits {@code [N, C]}, I32 labels {@code [N]} (pre-checked to lie in [0, C)), losses {@code [N]}.
+     */
+    void crossEntropy(Strided logits, Strided labels, Strided losses);
+
+    /** Its gradient: {@code dLogits[n, c] = dLosses[n] * (softmax(logits[n])[c] - (c == labels[n] ? 1 : 0))}. */
+    void crossEntropyBackward(Strided logits, Strided labels, Strided dLosses, Strided dLogits);
+
     /** {@code out[..i..] = x[..index[..i..]..]} along {@code dim}; out and index share a shape. Indices are pre-checked. */
     void gather(Strided x, int dim, Strided index, Strided out);
 

@@ -193,3 +193,29 @@ void reduce_finish(__global const ACC* partial, __global const int* partial_inde
         else out[dst] = (T) (mode == 1 ? best[0] / R.row_length : best[0]);
     }
 }
+
+// Cross-entropy per row, one work-item per row of logits [N, C] (operand 0 of Rows; operand 1 = dlogits).
+// Forward: loss[n] = logsumexp(row) - row[label]. Backward: dlogits = g[n] * (softmax(row) - onehot(label)).
+__kernel void cross_entropy(__global const T* logits, __global const int* labels, __global T* per_row,
+                            __global T* dlogits, const Rows R, const int label_stride, const int label_offset,
+                            const int row_stride, const int row_offset_, const int backward) {
+    int n = get_global_id(0);
+    if (n >= R.outputs) return;
+    int xb = kept_offset(&R, 0, n);
+    ACC m = -INFINITY;
+    for (int j = 0; j < R.row_length; j++) m = fmax(m, (ACC) logits[xb + row_offset(&R, 0, j)]);
+    ACC s = 0;
+    for (int j = 0; j < R.row_length; j++) s += exp((ACC) logits[xb + row_offset(&R, 0, j)] - m);
+    int label = labels[label_offset + n * label_stride];
+    int at = row_offset_ + n * row_stride;
+    if (!backward) {
+        per_row[at] = (T) (m + log(s) - (ACC) logits[xb + row_offset(&R, 0, label)]);
+        return;
+    }
+    ACC g = (ACC) per_row[at];
+    int db = kept_offset(&R, 1, n);
+    for (int j = 0; j < R.row_length; j++) {
+        ACC p = exp((ACC) logits[xb + row_offset(&R, 0, j)] - m) / s;
+        dlogits[db + row_offset(&R, 1, j)] = (T) (g * (p - (j == label ? 1 : 0)));
+    }
+}

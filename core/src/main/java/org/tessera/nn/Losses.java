@@ -1,0 +1,73 @@
+package org.tessera.nn;
+
+import java.util.Arrays;
+import org.tessera.DType;
+import org.tessera.Tensor;
+
+/**
+ * Loss functions, all mean-reduced as in PyTorch's defaults. Labels are I32 class indices; a label outside
+ * [0, classes) throws {@link IllegalArgumentException} naming it and the class count, before any kernel runs.
+ */
+public final class Losses {
+    private Losses() {}
+
+    /** Mean squared error {@code mean((pred - target)^2)}; shapes must match. */
+    public static Tensor mse(Tensor pred, Tensor target) {
+        if (!Arrays.equals(pred.shape(), target.shape())) {
+            throw new IllegalArgumentException("mse: prediction " + Arrays.toString(pred.shape()) + " and target "
+                    + Arrays.toString(target.shape()) + " must have the same shape");
+        }
+        return pred.sub(target).pow(2).mean();
+    }
+
+    /** Cross-entropy of logits {@code [N, C]} against labels {@code [N]}: fused log-softmax and NLL, stable. */
+    public static Tensor crossEntropy(Tensor logits, Tensor labels) {
+        return logits.crossEntropy(labels).mean();
+    }
+
+    /** Negative log-likelihood of log-probabilities {@code [N, C]} (e.g. from logSoftmax) at labels {@code [N]}. */
+    public static Tensor nll(Tensor logProbs, Tensor labels) {
+        checkLabels("nll", logProbs, labels);
+        return logProbs.gather(1, labels.unsqueeze(1)).mean().neg();
+    }
+
+    /**
+     * Multiclass hinge (SVM) loss with margin 1, as PyTorch's {@code multi_margin_loss}: per row
+     * {@code sum over c != y of max(0, 1 - s[y] + s[c]) / C}, then the mean over rows.
+     */
+    public static Tensor multiMargin(Tensor scores, Tensor labels) {
+        checkLabels("multiMargin", scores, labels);
+        int classes = scores.shape(1);
+        Tensor correct = scores.gather(1, labels.unsqueeze(1));                 // [N, 1]
+        Tensor margins = scores.sub(correct).add(1).relu();                    // the label's own column is max(0, 1) = 1
+        return margins.sum(1, false).sub(1).div(classes).mean();
+    }
+
+    /**
+     * Binary cross-entropy on logits, stable for any magnitude: {@code max(x, 0) - x t + log(1 + e^-|x|)},
+     * mean over all elements; target holds probabilities in [0, 1] of the logits' shape.
+     */
+    public static Tensor binaryCrossEntropyWithLogits(Tensor logits, Tensor target) {
+        if (!Arrays.equals(logits.shape(), target.shape())) {
+            throw new IllegalArgumentException("binaryCrossEntropyWithLogits: logits " + Arrays.toString(logits.shape())
+                    + " and target " + Arrays.toString(target.shape()) + " must have the same shape");
+        }
+        return logits.relu().sub(logits.mul(target)).add(logits.abs().neg().softplus()).mean();
+    }
+
+    private static void checkLabels(String op, Tensor scores, Tensor labels) {
+        if (scores.dim() != 2) throw new IllegalArgumentException(op + ": scores must be [N, C], got " + Arrays.toString(scores.shape()));
+        if (labels.dtype() != DType.I32 || labels.dim() != 1 || labels.shape(0) != scores.shape(0)) {
+            throw new IllegalArgumentException(op + ": labels must be I32 of shape [" + scores.shape(0) + "], got "
+                    + labels.dtype() + " " + Arrays.toString(labels.shape()));
+        }
+        int classes = scores.shape(1);
+        int[] values = labels.toIntArray();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] < 0 || values[i] >= classes) {
+                throw new IllegalArgumentException(op + ": label " + values[i] + " (row " + i + ") is outside [0, " + classes
+                        + ") for " + classes + " classes");
+            }
+        }
+    }
+}
