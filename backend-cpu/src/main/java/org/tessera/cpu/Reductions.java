@@ -21,8 +21,15 @@ final class Reductions {
     }
 
     void reduce(ReduceOp op, Strided x, Strided out) {
-        RowSplit s = RowSplit.of(RowSplit.reducedDims(x, out), x, out);
+        int[] rowDims = RowSplit.reducedDims(x, out);
+        RowSplit s = RowSplit.of(rowDims, x, out);
         Object xs = CpuBackend.array(x), os = CpuBackend.array(out);
+        if ((op == ReduceOp.SUM || op == ReduceOp.MEAN) && s.keptShape.length > 0 && s.rowLength > 0
+                && s.keptStrides[0][s.keptShape.length - 1] == 1 && s.keptShape[s.keptShape.length - 1] > 1
+                && (rowDims.length == 0 || rowDims[rowDims.length - 1] != x.rank() - 1)) {
+            sumColumns(op, x, out, s, xs, os);
+            return;
+        }
         if (s.outputs >= 2 * parallel.threads() || (long) s.rowLength < 2L * GRAIN) {
             int grain = Math.max(1, GRAIN / Math.max(1, s.rowLength));
             parallel.forRange(s.outputs, grain, (from, to) -> {
@@ -49,6 +56,46 @@ final class Reductions {
                 Chunks.set(os, s.base(1, o, out.offset()), total.result(op, s.rowLength));
             }
         }
+    }
+
+    /** Columns summed per block: 1024 doubles of accumulators stay in L1 while rows stream through. */
+    private static final int COLUMN_BLOCK = 1024;
+
+    /**
+     * Sums over leading dims when the innermost dim is kept and contiguous (e.g. a bias gradient, the sum over
+     * the batch of a [B, N] tensor): instead of walking each output's strided column, whole rows are added into
+     * a block of accumulators, so memory is read in order. Parallel over (outer outputs x column blocks).
+     */
+    private void sumColumns(ReduceOp op, Strided x, Strided out, RowSplit s, Object xs, Object os) {
+        int last = s.keptShape.length - 1;
+        int inner = s.keptShape[last];
+        int outer = s.outputs / inner;
+        int blocks = (inner + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+        int work = outer * blocks;
+        parallel.forRange(work, Math.max(1, GRAIN / Math.max(1, s.rowLength * Math.min(inner, COLUMN_BLOCK))), (from, to) -> {
+            double[] acc = new double[Math.min(inner, COLUMN_BLOCK)];
+            double[] row = new double[acc.length];
+            int[] idx = new int[s.rowShape.length];
+            for (int w = from; w < to; w++) {
+                int o = (w / blocks) * inner, c0 = (w % blocks) * COLUMN_BLOCK, len = Math.min(COLUMN_BLOCK, inner - c0);
+                int xBase = s.base(0, o + c0, x.offset());
+                java.util.Arrays.fill(acc, 0, len, 0);
+                java.util.Arrays.fill(idx, 0);
+                int rowOffset = 0;
+                for (int r = 0; r < s.rowLength; r++) {
+                    Chunks.readDense(xs, xBase + rowOffset, len, row);
+                    for (int j = 0; j < len; j++) acc[j] += row[j];
+                    for (int d = idx.length - 1; d >= 0; d--) {          // step the row odometer
+                        rowOffset += s.rowStrides[0][d];
+                        if (++idx[d] < s.rowShape[d]) break;
+                        rowOffset -= s.rowShape[d] * s.rowStrides[0][d];
+                        idx[d] = 0;
+                    }
+                }
+                int outBase = s.base(1, o + c0, out.offset()), outStride = s.keptStrides[1][last];
+                for (int j = 0; j < len; j++) Chunks.set(os, outBase + j * outStride, op == ReduceOp.MEAN ? acc[j] / s.rowLength : acc[j]);
+            }
+        });
     }
 
     /** A partial reduction of part of a row: a sum, or the best value and its (row-flat) index. */
