@@ -254,6 +254,13 @@ final class OpenClBackend implements Backend {
         int[] rows = rows(s, x.offset(), out.offset());
         long[] global = {(long) s.outputs * RLOCAL}, local = {RLOCAL};
         DType t = x.dtype();
+        int kept = s.keptShape.length;
+        if ((op == ReduceOp.SUM || op == ReduceOp.MEAN) && kept > 0 && s.keptStrides[0][kept - 1] == 1
+                && s.outputs >= 4 * LOCAL * Math.max(1, device.computeUnits())) {
+            launch(t, Program.REDUCE, "reduce_sum_columns", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
+                    x.buffer(), out.buffer(), rows, op == ReduceOp.MEAN ? 1 : 0);
+            return;
+        }
         int chunks = chunksPerRow(s.outputs, s.rowLength);
         if (chunks > 1) {
             reduceTwoPass(op, x, out, s, rows, chunks);

@@ -219,3 +219,15 @@ __kernel void cross_entropy(__global const T* logits, __global const int* labels
         dlogits[db + row_offset(&R, 1, j)] = (T) (g * (p - (j == label ? 1 : 0)));
     }
 }
+
+// Sums over leading dims when the innermost dim is kept and contiguous (a bias gradient: the sum over the
+// batch of [B, N]): one work-item per output walks the rows, so neighbouring work-items read neighbouring
+// columns (coalesced on a GPU). Geometry: global = outputs rounded up to 64.
+__kernel void reduce_sum_columns(__global const T* x, __global T* out, const Rows R, const int mean) {
+    int o = get_global_id(0);
+    if (o >= R.outputs) return;
+    int base = kept_offset(&R, 0, o);
+    ACC s = 0;
+    for (int j = 0; j < R.row_length; j++) s += (ACC) x[base + row_offset(&R, 0, j)];
+    out[kept_offset(&R, 1, o)] = (T) (mean ? s / R.row_length : s);
+}

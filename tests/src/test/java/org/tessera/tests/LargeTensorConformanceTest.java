@@ -81,6 +81,17 @@ class LargeTensorConformanceTest {
         assertClose(x64.logSoftmax(0).toDoubleArray(), x32.logSoftmax(0).toDoubleArray(), 1e-5, "logSoftmax(0)");
         Tensor big64 = Tensor.rand(Device.cpu(), DType.F64, new Rng(8), 1 << 20);   // one long row: split within the row
         assertClose(big64.sum().toDoubleArray(), big64.to(DType.F32).to(d).sum().toDoubleArray(), 1e-5, "sum of 1M");
+        // many outputs over a leading dim (bias gradients): the column paths of both backends
+        Tensor wide64 = Tensor.rand(Device.cpu(), DType.F64, new Rng(10), 300, 700).sub(0.5);
+        Tensor wide32 = wide64.to(DType.F32).to(d);
+        assertClose(wide64.sum(0, false).toDoubleArray(), wide32.sum(0, false).toDoubleArray(), 1e-5, "column sums");
+        assertClose(wide64.mean(0, true).toDoubleArray(), wide32.mean(0, true).toDoubleArray(), 1e-5, "column means");
+        Tensor cube64 = Tensor.rand(Device.cpu(), DType.F64, new Rng(11), 4, 50, 600);
+        assertClose(cube64.sum(0, false).toDoubleArray(), cube64.to(DType.F32).to(d).sum(0, false).toDoubleArray(), 1e-5, "sum over dim 0 of 3-D");
+        assertClose(cube64.sum(1, false).toDoubleArray(), cube64.to(DType.F32).to(d).sum(1, false).toDoubleArray(), 1e-5, "sum over dim 1 of 3-D");
+        Tensor bias = Tensor.zeros(d, 700).requiresGrad(true);                 // the bias-gradient case itself
+        wide32.add(bias).sum().backward();
+        assertClose(new double[] {300}, new double[] {bias.grad().toDoubleArray()[123]}, 1e-6, "bias gradient");
         // long rows are reduced in chunks (two passes on OpenCL): the first maximum must still win across chunks
         float[] v = Tensor.rand(Device.cpu(), new Rng(9), 2, 1 << 19).toFloatArray();
         v[300_000] = 2;
