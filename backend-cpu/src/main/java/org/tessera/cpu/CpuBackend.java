@@ -230,12 +230,12 @@ final class CpuBackend implements Backend {
 
     @Override
     public void crossEntropy(Strided logits, Strided labels, Strided losses) {
-        reductions.crossEntropy(logits, labels, losses, null, null);
+        reductions.crossEntropy(logits, labels, losses, null);
     }
 
     @Override
     public void crossEntropyBackward(Strided logits, Strided labels, Strided dLosses, Strided dLogits) {
-        reductions.crossEntropy(logits, labels, dLosses, dLogits, dLosses);
+        reductions.crossEntropy(logits, labels, dLosses, dLogits);
     }
 
     @Override

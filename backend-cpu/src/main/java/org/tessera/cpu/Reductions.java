@@ -195,7 +195,7 @@ final class Reductions {
      * Forward (dLogits null): {@code perRow[n] = lse(row) - row[label]}. Backward: {@code dLogits[n] = perRow[n] *
      * (softmax(row) - onehot(label))}, where perRow holds the upstream gradient. Rows are [N, C] logits.
      */
-    void crossEntropy(Strided logits, Strided labels, Strided perRow, Strided dLogits, Strided unused) {
+    void crossEntropy(Strided logits, Strided labels, Strided perRow, Strided dLogits) {
         RowSplit s = dLogits == null ? RowSplit.of(new int[] {1}, logits, logits) : RowSplit.of(new int[] {1}, logits, dLogits);
         Object ls = CpuBackend.array(logits), lab = CpuBackend.array(labels), pr = CpuBackend.array(perRow);
         Object dx = dLogits == null ? null : CpuBackend.array(dLogits);

@@ -46,19 +46,29 @@ inline bool beats(ACC v1, int i1, ACC v2, int i2) {
     return v2 > v1 || (v2 == v1 && i2 < i1);
 }
 
+// Combines the work-group's RLOCAL partials in local memory (a tree; every work-item must call it): sums
+// into best[0], or, when is_max, the winning value and its index into best[0] and at[0] (rules of beats()).
+inline void combine_partials(__local ACC* best, __local int* at, int lid, bool is_max) {
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = RLOCAL / 2; w > 0; w >>= 1) {
+        if (lid < w) {
+            if (!is_max) best[lid] += best[lid + w];
+            else if (beats(best[lid], at[lid], best[lid + w], at[lid + w])) { best[lid] = best[lid + w]; at[lid] = at[lid + w]; }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+}
+
 __kernel __attribute__((reqd_work_group_size(RLOCAL, 1, 1)))
 void reduce_sum(__global const T* x, __global T* out, const Rows R, const int mean) {
     __local ACC part[RLOCAL];
+    __local int unused[RLOCAL];
     int o = get_group_id(0), lid = get_local_id(0);
     int base = kept_offset(&R, 0, o);
     ACC s = 0;
     for (int j = lid; j < R.row_length; j += RLOCAL) s += (ACC) x[base + row_offset(&R, 0, j)];
     part[lid] = s;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int w = RLOCAL / 2; w > 0; w >>= 1) {
-        if (lid < w) part[lid] += part[lid + w];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    combine_partials(part, unused, lid, false);
     if (lid == 0) out[kept_offset(&R, 1, o)] = (T) (mean ? part[0] / R.row_length : part[0]);
 }
 
@@ -77,14 +87,7 @@ void reduce_max(__global const T* x, __global T* out, __global int* out_index, c
     }
     best[lid] = v;
     at[lid] = i;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int w = RLOCAL / 2; w > 0; w >>= 1) {
-        if (lid < w && beats(best[lid], at[lid], best[lid + w], at[lid + w])) {
-            best[lid] = best[lid + w];
-            at[lid] = at[lid + w];
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    combine_partials(best, at, lid, true);
     if (lid == 0) {
         if (want_index) out_index[kept_offset(&R, 1, o)] = at[0];
         else out[kept_offset(&R, 1, o)] = (T) best[0];
@@ -147,14 +150,7 @@ void reduce_partial(__global const T* x, __global ACC* partial, __global int* pa
     }
     best[lid] = v;
     at[lid] = i;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int w = RLOCAL / 2; w > 0; w >>= 1) {
-        if (lid < w) {
-            if (!is_max) best[lid] += best[lid + w];
-            else if (beats(best[lid], at[lid], best[lid + w], at[lid + w])) { best[lid] = best[lid + w]; at[lid] = at[lid + w]; }
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    combine_partials(best, at, lid, is_max);
     if (lid == 0) {
         partial[g] = best[0];
         partial_index[g] = at[0];
@@ -179,14 +175,7 @@ void reduce_finish(__global const ACC* partial, __global const int* partial_inde
     }
     best[lid] = v;
     at[lid] = i;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int w = RLOCAL / 2; w > 0; w >>= 1) {
-        if (lid < w) {
-            if (!is_max) best[lid] += best[lid + w];
-            else if (beats(best[lid], at[lid], best[lid + w], at[lid + w])) { best[lid] = best[lid + w]; at[lid] = at[lid + w]; }
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    combine_partials(best, at, lid, is_max);
     if (lid == 0) {
         int dst = kept_offset(&R, 1, o);
         if (mode == 3) out_index[dst] = at[0];
