@@ -101,9 +101,14 @@ reduction("mean0", lambda t: t.mean(0), None)
 reduction("mean1", lambda t: t.mean(-1), None)
 reduction("max0", lambda t: t.max(0).values, None)
 reduction("max1k", lambda t: t.max(1, keepdim=True).values, None)
+reduction("min", lambda t: t.min(), None)
+reduction("min0", lambda t: t.min(0).values, None)
+reduction("min1k", lambda t: t.min(1, keepdim=True).values, None)
 reduction("norm", lambda t: t.norm(), None)
 put("reduce.argmax0", x.argmax(0))
 put("reduce.argmax1", x.argmax(1))
+put("reduce.argmin0", x.argmin(0))
+put("reduce.argmin1", x.argmin(1))
 
 # ---- softmax / log-softmax along each dim ----
 for dim in (0, 1):

@@ -651,19 +651,36 @@ public final class Tensor implements AutoCloseable {
         });
     }
 
-    /** The largest element; its gradient goes to the first position holding it. */
-    public Tensor max() {
+    /** The largest element; its gradient goes to the first position holding it. NaN wins, as in PyTorch. */
+    public Tensor max() { return pickAll(ReduceOp.MAX, ReduceOp.ARGMAX, "max"); }
+
+    /** The smallest element; its gradient goes to the first position holding it. */
+    public Tensor min() { return pickAll(ReduceOp.MIN, ReduceOp.ARGMIN, "min"); }
+
+    /** Largest values along {@code dim}; the gradient goes to the first maximum of each slice (as PyTorch's indices). */
+    public Tensor max(int dim, boolean keepDim) { return pickDim(ReduceOp.MAX, ReduceOp.ARGMAX, "max", dim, keepDim); }
+
+    /** Smallest values along {@code dim}; the gradient goes to the first minimum of each slice. */
+    public Tensor min(int dim, boolean keepDim) { return pickDim(ReduceOp.MIN, ReduceOp.ARGMIN, "min", dim, keepDim); }
+
+    /** Index (I32) of the first maximum along {@code dim}; not differentiable. */
+    public Tensor argmax(int dim) { return pickIndex(ReduceOp.ARGMAX, "argmax", dim); }
+
+    /** Index (I32) of the first minimum along {@code dim}; not differentiable. */
+    public Tensor argmin(int dim) { return pickIndex(ReduceOp.ARGMIN, "argmin", dim); }
+
+    private Tensor pickAll(ReduceOp valueOp, ReduceOp indexOp, String name) {
         checkOpen();
-        checkDTypeFor("max", true);
-        if (numel() == 0) throw new IllegalArgumentException("max of an empty tensor " + Shapes.str(shape));
+        checkDTypeFor(name, true);
+        if (numel() == 0) throw new IllegalArgumentException(name + " of an empty tensor " + Shapes.str(shape));
         Tensor out = empty(device, dtype(), new int[0]);
         int[] keep = Shapes.ones(shape.length);
-        be().reduce(ReduceOp.MAX, strided(), keepDimView(out, keep));
-        if (!GradMode.isEnabled() || !requiresGrad) return record("max", out, new Tensor[] {this}, NONE, NO_ROLES, null);
+        be().reduce(valueOp, strided(), keepDimView(out, keep));
+        if (!GradMode.isEnabled() || !requiresGrad) return record(name, out, new Tensor[] {this}, NONE, NO_ROLES, null);
         Tensor index = empty(device, DType.I32, new int[] {1});
-        be().reduce(ReduceOp.ARGMAX, strided(), keepDimView(index, keep));
+        be().reduce(indexOp, strided(), keepDimView(index, keep));
         int[] inShape = shape;
-        Tensor result = record("max", out, new Tensor[] {this}, new Tensor[] {index}, new String[] {"argmax"}, (g, s, needs) -> {
+        Tensor result = record(name, out, new Tensor[] {this}, new Tensor[] {index}, new String[] {indexOp.name().toLowerCase(java.util.Locale.ROOT)}, (g, s, needs) -> {
             Tensor dx = zeros(g.device, g.dtype(), Shapes.numel(inShape));
             g.be().scatterAdd(g.reshape(1).strided(), 0, s[0].strided(), dx.strided());
             return new Tensor[] {dx.reshape(inShape)};
@@ -672,22 +689,16 @@ public final class Tensor implements AutoCloseable {
         return result;
     }
 
-    /** The smallest element (as {@code -max(-x)}, so it is differentiable through those two ops). */
-    public Tensor min() {
-        return neg().max().neg();
-    }
-
-    /** Largest values along {@code dim}; the gradient goes to the first maximum of each slice (as PyTorch's indices). */
-    public Tensor max(int dim, boolean keepDim) {
-        int d = reductionDim("max", dim, true, true);
+    private Tensor pickDim(ReduceOp valueOp, ReduceOp indexOp, String name, int dim, boolean keepDim) {
+        int d = reductionDim(name, dim, true, true);
         int[] keep = keepShape(d);
         Tensor out = empty(device, dtype(), keepDim ? keep : dropDim(shape, d));
-        be().reduce(ReduceOp.MAX, strided(), keepDimView(out, keep));
-        if (!GradMode.isEnabled() || !requiresGrad) return record("max", out, new Tensor[] {this}, NONE, NO_ROLES, null);
+        be().reduce(valueOp, strided(), keepDimView(out, keep));
+        if (!GradMode.isEnabled() || !requiresGrad) return record(name, out, new Tensor[] {this}, NONE, NO_ROLES, null);
         Tensor index = empty(device, DType.I32, keep);
-        be().reduce(ReduceOp.ARGMAX, strided(), index.strided());
+        be().reduce(indexOp, strided(), index.strided());
         int[] inShape = shape;
-        Tensor result = record("max", out, new Tensor[] {this}, new Tensor[] {index}, new String[] {"argmax"}, (g, s, needs) -> {
+        Tensor result = record(name, out, new Tensor[] {this}, new Tensor[] {index}, new String[] {indexOp.name().toLowerCase(java.util.Locale.ROOT)}, (g, s, needs) -> {
             Tensor dx = zeros(g.device, g.dtype(), inShape);
             g.be().scatterAdd(g.reshape(keep).strided(), d, s[0].strided(), dx.strided());
             return new Tensor[] {dx};
@@ -696,11 +707,10 @@ public final class Tensor implements AutoCloseable {
         return result;
     }
 
-    /** Index (I32) of the first maximum along {@code dim}; not differentiable. */
-    public Tensor argmax(int dim) {
-        int d = reductionDim("argmax", dim, true, true);
+    private Tensor pickIndex(ReduceOp op, String name, int dim) {
+        int d = reductionDim(name, dim, true, true);
         Tensor out = empty(device, DType.I32, dropDim(shape, d));
-        be().reduce(ReduceOp.ARGMAX, strided(), keepDimView(out, keepShape(d)));
+        be().reduce(op, strided(), keepDimView(out, keepShape(d)));
         return out;
     }
 

@@ -104,21 +104,24 @@ final class Reductions {
             return switch (op) {
                 case SUM, MEAN -> new Partial(value + later.value, 0);
                 // ties and NaN keep the earlier element, as the serial scan does
-                case MAX, ARGMAX -> later.value > value || (Double.isNaN(later.value) && !Double.isNaN(value)) ? later : this;
+                // values of MIN/ARGMIN are held negated (see ReduceOp.sign)
+                default -> later.value > value || (Double.isNaN(later.value) && !Double.isNaN(value)) ? later : this;
             };
         }
 
         double result(ReduceOp op, int n) {
             return switch (op) {
                 case SUM, MAX -> value;
+                case MIN -> -value;
                 case MEAN -> value / n;
-                case ARGMAX -> index;
+                case ARGMAX, ARGMIN -> index;
             };
         }
     }
 
     private static Partial reduceRow(ReduceOp op, Object xs, RowSplit s, int base, int from, int to, double[] buf) {
-        boolean sum = op == ReduceOp.SUM || op == ReduceOp.MEAN;
+        boolean sum = !op.picks();
+        double sign = op.sign();
         double acc = sum ? 0 : Double.NEGATIVE_INFINITY;
         int best = from;
         boolean nan = false;
@@ -129,7 +132,7 @@ final class Reductions {
                 for (int i = 0; i < n; i++) acc += buf[i];
             } else {
                 for (int i = 0; i < n; i++) {
-                    double v = buf[i];
+                    double v = sign * buf[i];
                     if (nan) break;
                     if (v > acc || Double.isNaN(v)) {
                         acc = v;

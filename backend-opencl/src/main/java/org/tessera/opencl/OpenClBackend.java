@@ -266,10 +266,12 @@ final class OpenClBackend implements Backend {
             reduceTwoPass(op, x, out, s, rows, chunks);
             return;
         }
-        switch (op) {
-            case SUM, MEAN -> launch(t, Program.REDUCE, "reduce_sum", global, local, x.buffer(), out.buffer(), rows, op == ReduceOp.MEAN ? 1 : 0);
-            case MAX -> launch(t, Program.REDUCE, "reduce_max", global, local, x.buffer(), out.buffer(), dummy(DType.I32), rows, 0);
-            case ARGMAX -> launch(t, Program.REDUCE, "reduce_max", global, local, x.buffer(), dummy(t), out.buffer(), rows, 1);
+        if (!op.picks()) {
+            launch(t, Program.REDUCE, "reduce_sum", global, local, x.buffer(), out.buffer(), rows, op == ReduceOp.MEAN ? 1 : 0);
+        } else if (op.index()) {
+            launch(t, Program.REDUCE, "reduce_max", global, local, x.buffer(), dummy(t), out.buffer(), rows, 1, op.sign());
+        } else {
+            launch(t, Program.REDUCE, "reduce_max", global, local, x.buffer(), out.buffer(), dummy(DType.I32), rows, 0, op.sign());
         }
     }
 
@@ -292,18 +294,12 @@ final class OpenClBackend implements Backend {
         int groups = s.outputs * chunks;
         Buffer partial = allocate(acc, groups), index = allocate(DType.I32, groups);
         try {
-            boolean max = op == ReduceOp.MAX || op == ReduceOp.ARGMAX;
             launch(t, Program.REDUCE, "reduce_partial", new long[] {(long) groups * RLOCAL}, new long[] {RLOCAL},
-                    x.buffer(), partial, index, rows, chunks, max ? 1 : 0);
-            int mode = switch (op) {
-                case SUM -> 0;
-                case MEAN -> 1;
-                case MAX -> 2;
-                case ARGMAX -> 3;
-            };
+                    x.buffer(), partial, index, rows, chunks, op.picks() ? 1 : 0, op.sign());
+            int mode = op == ReduceOp.SUM ? 0 : op == ReduceOp.MEAN ? 1 : op.index() ? 3 : 2;
             launch(t, Program.REDUCE, "reduce_finish", new long[] {(long) s.outputs * RLOCAL}, new long[] {RLOCAL},
-                    partial, index, op == ReduceOp.ARGMAX ? dummy(t) : out.buffer(), op == ReduceOp.ARGMAX ? out.buffer() : dummy(DType.I32),
-                    rows, chunks, mode);
+                    partial, index, op.index() ? dummy(t) : out.buffer(), op.index() ? out.buffer() : dummy(DType.I32),
+                    rows, chunks, mode, op.sign());
         } finally {
             release(partial);   // the in-order queue runs both passes before anything reuses these buffers
             release(index);

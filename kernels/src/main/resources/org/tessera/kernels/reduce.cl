@@ -1,4 +1,4 @@
-// reduce.cl - reductions (sum, mean, max, argmax) and row ops (softmax, log-softmax and their backward).
+// reduce.cl - reductions (sum, mean, max, min, argmax, argmin) and row ops (softmax, log-softmax and their backward).
 //
 // Reductions: one work-group of RLOCAL work-items per output element; each work-item strides over the row,
 // then a tree in local memory combines the partials. Geometry: global = outputs * RLOCAL, local = RLOCAL.
@@ -72,9 +72,11 @@ void reduce_sum(__global const T* x, __global T* out, const Rows R, const int me
     if (lid == 0) out[kept_offset(&R, 1, o)] = (T) (mean ? part[0] / R.row_length : part[0]);
 }
 
-// MAX writes the value to out (T); ARGMAX writes the row-flat index to out_index (int).
+// MAX/MIN write the value to out (T); ARGMAX/ARGMIN write the row-flat index to out_index (int). sign = -1 makes
+// it a minimum: the first maximum of -x is the first minimum of x, and negation is exact.
 __kernel __attribute__((reqd_work_group_size(RLOCAL, 1, 1)))
-void reduce_max(__global const T* x, __global T* out, __global int* out_index, const Rows R, const int want_index) {
+void reduce_max(__global const T* x, __global T* out, __global int* out_index, const Rows R, const int want_index,
+                const int sign) {
     __local ACC best[RLOCAL];
     __local int at[RLOCAL];
     int o = get_group_id(0), lid = get_local_id(0);
@@ -82,7 +84,7 @@ void reduce_max(__global const T* x, __global T* out, __global int* out_index, c
     ACC v = -INFINITY;
     int i = R.row_length;             // "no element yet" loses every tie
     for (int j = lid; j < R.row_length; j += RLOCAL) {
-        ACC c = (ACC) x[base + row_offset(&R, 0, j)];
+        ACC c = (ACC) sign * (ACC) x[base + row_offset(&R, 0, j)];
         if (beats(v, i, c, j)) { v = c; i = j; }
     }
     best[lid] = v;
@@ -90,7 +92,7 @@ void reduce_max(__global const T* x, __global T* out, __global int* out_index, c
     combine_partials(best, at, lid, true);
     if (lid == 0) {
         if (want_index) out_index[kept_offset(&R, 1, o)] = at[0];
-        else out[kept_offset(&R, 1, o)] = (T) best[0];
+        else out[kept_offset(&R, 1, o)] = (T) ((ACC) sign * best[0]);
     }
 }
 
@@ -130,11 +132,11 @@ __kernel void softmax_backward(__global const T* y, __global const T* dy, __glob
 
 // ---- two passes for few, long rows (e.g. a full sum) -----------------------------------------------------
 // Pass 1: work-group g reduces chunk (g % chunks) of output (g / chunks)'s row into partial[g] (and, for max,
-// its row-flat index into partial_index[g]). Pass 2 (reduce_finish): one work-group per output combines its
+// its row-flat index into partial_index[g]; for min, sign = -1 and the partials hold -x). Pass 2 (reduce_finish): one work-group per output combines its
 // chunks' partials with the same tree and rules. Geometry: global = groups * RLOCAL, local = RLOCAL.
 __kernel __attribute__((reqd_work_group_size(RLOCAL, 1, 1)))
 void reduce_partial(__global const T* x, __global ACC* partial, __global int* partial_index, const Rows R,
-                    const int chunks, const int is_max) {
+                    const int chunks, const int is_max, const int sign) {
     __local ACC best[RLOCAL];
     __local int at[RLOCAL];
     int g = get_group_id(0), lid = get_local_id(0);
@@ -144,7 +146,7 @@ void reduce_partial(__global const T* x, __global ACC* partial, __global int* pa
     ACC v = is_max ? -INFINITY : 0;
     int i = R.row_length;
     for (int j = from + lid; j < to; j += RLOCAL) {
-        ACC e = (ACC) x[base + row_offset(&R, 0, j)];
+        ACC e = (ACC) sign * (ACC) x[base + row_offset(&R, 0, j)];
         if (!is_max) v += e;
         else if (beats(v, i, e, j)) { v = e; i = j; }
     }
@@ -157,10 +159,10 @@ void reduce_partial(__global const T* x, __global ACC* partial, __global int* pa
     }
 }
 
-// mode: 0 sum, 1 mean, 2 max (value to out), 3 argmax (index to out_index)
+// mode: 0 sum, 1 mean, 2 max/min (value times sign to out), 3 argmax/argmin (index to out_index)
 __kernel __attribute__((reqd_work_group_size(RLOCAL, 1, 1)))
 void reduce_finish(__global const ACC* partial, __global const int* partial_index, __global T* out,
-                   __global int* out_index, const Rows R, const int chunks, const int mode) {
+                   __global int* out_index, const Rows R, const int chunks, const int mode, const int sign) {
     __local ACC best[RLOCAL];
     __local int at[RLOCAL];
     int o = get_group_id(0), lid = get_local_id(0);
@@ -179,7 +181,7 @@ void reduce_finish(__global const ACC* partial, __global const int* partial_inde
     if (lid == 0) {
         int dst = kept_offset(&R, 1, o);
         if (mode == 3) out_index[dst] = at[0];
-        else out[dst] = (T) (mode == 1 ? best[0] / R.row_length : best[0]);
+        else out[dst] = (T) (mode == 1 ? best[0] / R.row_length : (ACC) sign * best[0]);
     }
 }
 

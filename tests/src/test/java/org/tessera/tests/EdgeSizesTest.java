@@ -52,11 +52,14 @@ class EdgeSizesTest {
         if (n > 0) {
             agree(d, "max", Tensor::max, 1e-6, n);
             agree(d, "max over rows", t -> t.max(1, false), 1e-6, 2, n);
+            agree(d, "min", Tensor::min, 1e-6, n);
+            agree(d, "min over columns", t -> t.min(0, false), 1e-6, n, 3);
             agree(d, "softmax", t -> t.softmax(1).mul(t), 1e-5, 2, n);
             agree(d, "logSoftmax along dim 0", t -> t.logSoftmax(0), 1e-5, n, 2);
             Tensor x = Tensor.rand(d, new Rng(3), 2, n);
             int[] arg = x.argmax(1).toIntArray();
             assertArrayEquals(x.to(Device.cpu()).argmax(1).toIntArray(), arg, "argmax n=" + n);
+            assertArrayEquals(x.to(Device.cpu()).argmin(1).toIntArray(), x.argmin(1).toIntArray(), "argmin n=" + n);
         }
     }
 

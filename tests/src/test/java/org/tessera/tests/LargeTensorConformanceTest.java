@@ -101,6 +101,10 @@ class LargeTensorConformanceTest {
         org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {300_000, 7}, rows.argmax(1).toIntArray());
         assertClose(new double[] {2, 3}, rows.max(1, false).toDoubleArray(), 0, "max of long rows");
         assertClose(new double[] {3}, rows.max().toDoubleArray(), 0, "max of everything");
+        Tensor negated = rows.neg();                      // the same rows through the minimum kernels
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {300_000, 7}, negated.argmin(1).toIntArray());
+        assertClose(new double[] {-2, -3}, negated.min(1, false).toDoubleArray(), 0, "min of long rows");
+        assertClose(new double[] {-3}, negated.min().toDoubleArray(), 0, "min of everything");
         assertClose(new double[] {Tensor.of(Device.cpu(), v, 2, 1 << 19).mean().item()}, rows.mean().toDoubleArray(), 1e-6, "mean of 1M");
     }
 }

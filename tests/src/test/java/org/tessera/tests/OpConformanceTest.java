@@ -182,6 +182,9 @@ class OpConformanceTest {
             new Object[] {"mean1", (Function<Tensor, Tensor>) t -> t.mean(-1, false)},
             new Object[] {"max0", (Function<Tensor, Tensor>) t -> t.max(0, false)},
             new Object[] {"max1k", (Function<Tensor, Tensor>) t -> t.max(1, true)},
+            new Object[] {"min", (Function<Tensor, Tensor>) Tensor::min},
+            new Object[] {"min0", (Function<Tensor, Tensor>) t -> t.min(0, false)},
+            new Object[] {"min1k", (Function<Tensor, Tensor>) t -> t.min(1, true)},
             new Object[] {"norm", (Function<Tensor, Tensor>) Tensor::norm});
 
     @SuppressWarnings("unchecked")
@@ -206,6 +209,8 @@ class OpConformanceTest {
         assertArrayEquals(toInts(Expected.values("reduce.argmax0")), x.argmax(0).toIntArray());
         assertArrayEquals(toInts(Expected.values("reduce.argmax1")), x.argmax(1).toIntArray());
         assertArrayEquals(toInts(Expected.values("reduce.argmax1")), x.t().argmax(0).toIntArray());
+        assertArrayEquals(toInts(Expected.values("reduce.argmin0")), x.argmin(0).toIntArray());
+        assertArrayEquals(toInts(Expected.values("reduce.argmin1")), x.argmin(1).toIntArray());
     }
 
     private static int[] toInts(double[] v) {
