@@ -73,8 +73,13 @@ public final class Scope implements AutoCloseable {
         if (s != null) s.add(t);
     }
 
-    /** Takes a tensor out of whatever scope holds it (e.g. a gradient now owned by its leaf). */
-    static void untrack(Tensor t) {
+    /**
+     * Takes {@code t} out of whatever scope holds it: the caller now owns it and closes it (or leaves it to the
+     * garbage-collector safety net). Long-lived tensors made while a step's scope is open use this: optimiser
+     * state, a gradient now owned by its leaf. Returns {@code t}.
+     */
+    public static Tensor untrack(Tensor t) {
         t.scope = null;
+        return t;
     }
 }

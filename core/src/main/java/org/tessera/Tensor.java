@@ -12,6 +12,7 @@ import org.tessera.autograd.GradMode;
 import org.tessera.autograd.Node;
 import org.tessera.backend.Backend;
 import org.tessera.backend.BinaryOp;
+import org.tessera.backend.OptimizerStep;
 import org.tessera.backend.ReduceOp;
 import org.tessera.backend.Strided;
 import org.tessera.backend.UnaryOp;
@@ -1161,6 +1162,88 @@ public final class Tensor implements AutoCloseable {
                     g.be().crossEntropyBackward(s[0].strided(), s[1].strided(), g.strided(), dx.strided());
                     return new Tensor[] {dx, null};
                 });
+    }
+
+    /**
+     * Inverted dropout: each element is kept with probability {@code 1 - p} and scaled by {@code 1 / (1 - p)}, else
+     * zeroed, so the expectation is unchanged. The mask comes from {@code rng} (which advances by numel), element
+     * by element as {@link #rand} draws, so one seed zeroes the same elements on every device. The gradient is
+     * {@code dy * mask}. (The {@code Dropout} module calls this only in training mode.)
+     */
+    public Tensor dropout(double p, Rng rng) {
+        checkOpen();
+        checkDTypeFor("dropout", false);
+        if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException("dropout probability must lie in [0, 1], got " + p);
+        java.util.Objects.requireNonNull(rng, "dropout needs an Rng");
+        Tensor src = contiguous();
+        Tensor out = empty(device, dtype(), shape), mask = empty(device, dtype(), shape);
+        be().dropout(src.strided(), p, rng.seed(), rng.advance(numel()), out.strided(), mask.strided());
+        if (src != this) src.close();
+        Tensor result = record("dropout", out, new Tensor[] {this}, new Tensor[] {mask}, new String[] {"mask"},
+                (g, sv, needs) -> new Tensor[] {g.mul(sv[0])});
+        mask.close();   // the graph keeps its own handle when it saved the mask
+        return result;
+    }
+
+    /**
+     * One fused optimiser step on this parameter, in place and outside autograd (as PyTorch's optimisers run under
+     * no_grad): {@code grad} and the used {@code state} slots (see {@link OptimizerStep#usesState}) must have this
+     * tensor's shape, dtype and device; unused slots may be null. Bumps the version counter. Everything is checked
+     * before the kernel runs. A non-contiguous parameter is updated through a contiguous copy.
+     */
+    public void optimizerStep(OptimizerStep step, Tensor grad, Tensor... state) {
+        String name = "optimizer step (" + step.getClass().getSimpleName() + ")";
+        checkOpen();
+        checkDTypeFor(name, false);
+        if (grad == null) throw new IllegalArgumentException(name + ": the parameter " + Shapes.str(shape) + " has no gradient");
+        List<Tensor> operands = new ArrayList<>();
+        operands.add(grad);
+        if (state.length != step.stateCount()) {
+            throw new IllegalArgumentException(name + " takes " + step.stateCount() + " state slots, got " + state.length);
+        }
+        for (int k = 0; k < state.length; k++) {
+            if (step.usesState(k) && state[k] == null) throw new IllegalArgumentException(name + ": state slot " + k + " is needed but null");
+            if (step.usesState(k)) operands.add(state[k]);
+        }
+        for (Tensor o : operands) {
+            o.checkOpen();
+            checkSameDevice(o, name);
+            checkSameDType(o, name);
+            if (!Arrays.equals(o.shape, shape)) {
+                throw new IllegalArgumentException(name + ": shape " + Shapes.str(o.shape) + " differs from the parameter's " + Shapes.str(shape));
+            }
+            for (int d = 0; d < o.shape.length; d++) {
+                if (o != grad && o.strides[d] == 0 && o.shape[d] > 1) {
+                    throw new IllegalArgumentException(name + ": a state tensor " + Shapes.str(o.shape) + " is an expanded view");
+                }
+            }
+        }
+        try (var off = org.tessera.autograd.Autograd.noGrad()) {
+            Tensor p = contiguous(), g = grad.contiguous();
+            Strided[] slots = new Strided[state.length];
+            Tensor[] dense = new Tensor[state.length];
+            for (int k = 0; k < state.length; k++) {
+                if (!step.usesState(k)) continue;
+                dense[k] = state[k].contiguous();
+                slots[k] = dense[k].strided();
+            }
+            be().optimizerStep(step, p.strided(), g.strided(), slots);
+            if (p != this) { be().copy(p.strided(), strided()); p.close(); }
+            if (g != grad) g.close();
+            for (int k = 0; k < state.length; k++) {
+                if (dense[k] != null && dense[k] != state[k]) {
+                    be().copy(dense[k].strided(), state[k].strided());
+                    dense[k].close();
+                    state[k].storage.bumpVersion();
+                } else if (dense[k] != null) {
+                    state[k].storage.bumpVersion();
+                }
+            }
+        }
+        storage.bumpVersion();
+        if (GradMode.anomalyDetection() && !allFinite()) {
+            throw new IllegalStateException("anomaly: " + name + " produced NaN or Inf in a parameter " + Shapes.str(shape));
+        }
     }
 
     public Tensor softmax(int dim) { return softmax(dim, false); }

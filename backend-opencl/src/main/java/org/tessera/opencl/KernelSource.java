@@ -39,7 +39,7 @@ final class KernelSource {
      * seconds for a program with every kernel, well under one for one kind).
      */
     enum Program {
-        FILL_COPY, UNARY, UNARY_BACKWARD, BINARY, BINARY_BACKWARD, REDUCE, INDEX, GEMM, RANDOM
+        FILL_COPY, UNARY, UNARY_BACKWARD, BINARY, BINARY_BACKWARD, REDUCE, INDEX, GEMM, RANDOM, OPTIM
     }
 
     static String source(DType t, Program program, boolean fp64) {
@@ -77,6 +77,7 @@ final class KernelSource {
             case INDEX -> s.append(resource("index.cl"));
             case GEMM -> s.append(resource("gemm.cl"));
             case RANDOM -> s.append(resource("random.cl"));
+            case OPTIM -> s.append(resource("optim.cl"));
         }
         return s.toString();
     }

@@ -18,6 +18,7 @@ import org.tessera.backend.Backend;
 import org.tessera.backend.BinaryOp;
 import org.tessera.backend.Buffer;
 import org.tessera.backend.Coalesced;
+import org.tessera.backend.OptimizerStep;
 import org.tessera.backend.ReduceOp;
 import org.tessera.backend.RowSplit;
 import org.tessera.backend.Strided;
@@ -420,6 +421,48 @@ final class OpenClBackend implements Backend {
         if (n == 0) return;
         launch(out.dtype(), Program.RANDOM, kind == RandomKind.UNIFORM ? "random_uniform" : "random_normal", new long[] {roundUp(n, LOCAL)},
                 new long[] {LOCAL}, out.buffer(), out.offset(), n, seed, counter);
+    }
+
+    @Override
+    public void dropout(Strided x, double p, long seed, long counter, Strided out, Strided mask) {
+        int n = x.numel();
+        if (n == 0) return;
+        launch(x.dtype(), Program.RANDOM, "dropout", new long[] {roundUp(n, LOCAL)}, new long[] {LOCAL}, x.buffer(), out.buffer(),
+                mask.buffer(), new int[] {x.offset(), out.offset(), mask.offset(), 0}, n, new Ct(p), new Ct(1 / (1 - p)), seed, counter);
+    }
+
+    // ---- optimisers ----
+
+    @Override
+    public void optimizerStep(OptimizerStep step, Strided param, Strided grad, Strided[] state) {
+        int n = param.numel();
+        if (n == 0) return;
+        DType t = param.dtype();
+        Object[] slots = new Object[state.length];
+        int[] span = new int[6];
+        span[0] = n;
+        span[1] = param.offset();
+        span[2] = grad.offset();
+        for (int k = 0; k < state.length; k++) {
+            slots[k] = state[k] == null ? dummy(t) : state[k].buffer();
+            span[3 + k] = state[k] == null ? 0 : state[k].offset();
+        }
+        long[] global = {roundUp(n, LOCAL)}, local = {LOCAL};
+        if (step instanceof OptimizerStep.Sgd s) {
+            launch(t, Program.OPTIM, "sgd_step", global, local, param.buffer(), grad.buffer(), slots[0], span,
+                    new Ct(s.lr()), new Ct(s.momentum()), new Ct(s.dampening()), new Ct(s.weightDecay()), s.nesterov() ? 1 : 0,
+                    s.firstStep() ? 1 : 0);
+        } else if (step instanceof OptimizerStep.Adam a) {
+            launch(t, Program.OPTIM, "adam_step", global, local, param.buffer(), grad.buffer(), slots[0],
+                    slots[1], span, new Ct(a.beta1()), new Ct(a.beta2()), new Ct(a.eps()), new Ct(a.weightDecay()), new Ct(a.stepSize()),
+                    new Ct(a.rootCorrection()), new Ct(1 - a.lr() * a.weightDecay()), a.decoupled() ? 1 : 0);
+        } else if (step instanceof OptimizerStep.RmsProp r) {
+            launch(t, Program.OPTIM, "rmsprop_step", global, local, param.buffer(), grad.buffer(),
+                    slots[0], slots[1], slots[2], span, new Ct(r.lr()), new Ct(r.alpha()), new Ct(r.eps()), new Ct(r.weightDecay()),
+                    new Ct(r.momentum()), r.centered() ? 1 : 0);
+        } else {
+            throw new IllegalArgumentException("no OpenCL kernel for optimiser step " + step);
+        }
     }
 
     // ---- launching ----

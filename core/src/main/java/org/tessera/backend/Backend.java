@@ -118,4 +118,21 @@ public interface Backend {
 
     /** The distributions {@link #random} draws from. */
     enum RandomKind { UNIFORM, NORMAL }
+
+    /**
+     * Inverted dropout with a counter-based mask: element {@code i} draws {@code u} as {@link #random} UNIFORM does
+     * (counter {@code counter + i}); {@code mask[i] = u >= p ? 1 / (1 - p) : 0} and {@code out[i] = x[i] * mask[i]},
+     * compared and multiplied in the dtype's precision, so every backend keeps the same elements. x, out and mask
+     * are contiguous views of one shape and floating dtype.
+     */
+    void dropout(Strided x, double p, long seed, long counter, Strided out, Strided mask);
+
+    // ---- optimisers ----
+
+    /**
+     * One fused optimiser step (see {@link OptimizerStep}): {@code param} and the used {@code state} slots are
+     * updated in place from {@code grad}. All are contiguous views of one shape and floating dtype; unused slots
+     * are null.
+     */
+    void optimizerStep(OptimizerStep step, Strided param, Strided grad, Strided[] state);
 }

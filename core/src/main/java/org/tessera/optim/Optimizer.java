@@ -1,0 +1,106 @@
+package org.tessera.optim;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.tessera.Scope;
+import org.tessera.Tensor;
+import org.tessera.backend.OptimizerStep;
+
+/**
+ * Updates a fixed list of parameters from their gradients, one fused kernel per parameter
+ * ({@link Tensor#optimizerStep}). Subclasses say which {@link OptimizerStep} to run; this class holds the
+ * learning rate, the per-parameter state tensors (created at a parameter's first step, zero-filled, owned by
+ * the optimiser and freed by {@link #close}) and the per-parameter step counts. Parameters without a gradient
+ * are skipped, as in PyTorch. Not thread-safe: one thread steps an optimiser.
+ */
+public abstract class Optimizer implements AutoCloseable {
+    private final List<Tensor> params;
+    private final Tensor[][] state;
+    private final long[] steps;
+    private double lr;
+
+    protected Optimizer(List<Tensor> params, double lr) {
+        if (params == null || params.isEmpty()) throw new IllegalArgumentException("an optimiser needs at least one parameter");
+        this.params = List.copyOf(params);
+        for (int i = 0; i < this.params.size(); i++) {
+            Tensor p = this.params.get(i);
+            if (p.isClosed()) throw new IllegalArgumentException("parameter " + i + " is closed");
+            if (!p.isLeaf() || !p.requiresGrad()) {
+                throw new IllegalArgumentException("parameter " + i + " " + p + " must be a leaf that requires grad");
+            }
+            if (!p.dtype().isFloating()) throw new IllegalArgumentException("parameter " + i + " has dtype " + p.dtype() + "; optimisers update F32 or F64");
+        }
+        this.state = new Tensor[this.params.size()][];
+        this.steps = new long[this.params.size()];
+        setLr(lr);
+    }
+
+    /** The step for parameter {@code index}, whose {@code step}-th update (from 1) this is. */
+    protected abstract OptimizerStep update(int index, long step);
+
+    /** Applies one update to every parameter that has a gradient. */
+    public void step() {
+        for (int i = 0; i < params.size(); i++) {
+            Tensor p = params.get(i), g = p.grad();
+            if (g == null) continue;
+            OptimizerStep s = update(i, steps[i] + 1);
+            p.optimizerStep(s, g, state(i, s));
+            steps[i]++;
+        }
+    }
+
+    private Tensor[] state(int i, OptimizerStep s) {
+        if (state[i] == null) state[i] = new Tensor[s.stateCount()];
+        Tensor p = params.get(i);
+        for (int k = 0; k < state[i].length; k++) {
+            if (s.usesState(k) && state[i][k] == null) state[i][k] = Scope.untrack(Tensor.zeros(p.device(), p.dtype(), p.shape()));
+        }
+        return state[i];
+    }
+
+    /** Sets every parameter's gradient to null. */
+    public void zeroGrad() {
+        for (Tensor p : params) p.zeroGrad();
+    }
+
+    public double lr() {
+        return lr;
+    }
+
+    /** Sets the learning rate for the following steps (schedules call this). */
+    public void setLr(double lr) {
+        if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + lr);
+        this.lr = lr;
+    }
+
+    public List<Tensor> parameters() {
+        return params;
+    }
+
+    /** How many updates parameter {@code index} has had. */
+    public long steps(int index) {
+        return steps[index];
+    }
+
+    /** The state tensors of parameter {@code index} (slots as its {@link OptimizerStep} numbers them; null where unused or not yet created). */
+    public List<Tensor> state(int index) {
+        List<Tensor> out = new ArrayList<>();
+        if (state[index] != null) for (Tensor t : state[index]) out.add(t);
+        return out;
+    }
+
+    /** Frees the state tensors (the parameters belong to their owner). */
+    @Override
+    public void close() {
+        for (Tensor[] slots : state) {
+            if (slots == null) continue;
+            for (Tensor t : slots) if (t != null) t.close();
+        }
+        java.util.Arrays.fill(state, null);
+    }
+
+    static double checkNonNegative(String name, double v) {
+        if (!(v >= 0) || Double.isInfinite(v)) throw new IllegalArgumentException(name + " must be finite and >= 0, got " + v);
+        return v;
+    }
+}
