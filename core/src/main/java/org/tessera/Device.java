@@ -137,6 +137,11 @@ public final class Device {
     }
 
     /** Waits for every op queued on this device (for timing; reading a tensor waits by itself). */
+    /** This device's memory counters: live buffers and bytes, pooled bytes. */
+    public org.tessera.backend.MemoryStats memory() {
+        return implementation().memory();
+    }
+
     public void synchronize() {
         backend.synchronize();
     }

@@ -5,6 +5,7 @@ import org.tessera.Rng;
 import org.tessera.backend.Backend;
 import org.tessera.backend.BinaryOp;
 import org.tessera.backend.Buffer;
+import org.tessera.backend.MemoryStats;
 import org.tessera.backend.OptimizerStep;
 import org.tessera.backend.ReduceOp;
 import org.tessera.backend.Strided;
@@ -32,6 +33,9 @@ final class CpuBackend implements Backend {
     private final Reductions reductions;
     private final FastElementwise fast = SimdSupport.elementwise();
     private final BufferPool pool = BufferPool.forThisJvm();
+    /** Counters of buffers allocated and not released (LongAdder: allocation is on every op's path, from many threads). */
+    private final java.util.concurrent.atomic.LongAdder liveBuffers = new java.util.concurrent.atomic.LongAdder(),
+            liveBytes = new java.util.concurrent.atomic.LongAdder();
 
     CpuBackend(int threads) {
         this.parallel = new Parallel(threads);
@@ -56,13 +60,22 @@ final class CpuBackend implements Backend {
     @Override
     public Buffer allocate(DType dtype, int numel) {
         Object reused = pool.take(dtype, numel);
+        liveBuffers.increment();
+        liveBytes.add((long) numel * dtype.byteSize());
         return new CpuBuffer(dtype, reused != null ? reused : CpuBuffer.newArray(dtype, numel), numel);
     }
 
     @Override
     public void release(Buffer buffer) {
         CpuBuffer b = (CpuBuffer) buffer;
+        liveBuffers.decrement();
+        liveBytes.add(-(long) b.capacity() * b.dtype.byteSize());
         pool.give(b.dtype, b.array, b.capacity());   // small arrays are left to the garbage collector
+    }
+
+    @Override
+    public MemoryStats memory() {
+        return new MemoryStats(liveBuffers.sum(), liveBytes.sum(), pool.pooledBytes());
     }
 
     @Override

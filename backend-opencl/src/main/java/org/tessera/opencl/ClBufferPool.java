@@ -15,6 +15,10 @@ import org.tessera.TesseraException;
  * Device memory in power-of-two buckets (from 256 bytes), so a training step in steady state allocates no new
  * buffer. Device out-of-memory empties the pool and retries once, then throws with the sizes involved.
  * Live and pooled counts are exposed for tests and diagnostics.
+ *
+ * <p>An optional limit (property {@code tessera.opencl.memoryLimit}, bytes, with k/m/g suffixes) caps live plus
+ * pooled bytes: a request past it takes the same path as a device out-of-memory error. It keeps one process to
+ * its share of a shared GPU, and lets tests inject out-of-memory on any device.
  */
 final class ClBufferPool {
     private static final long MIN_BUCKET = 256;
@@ -24,9 +28,29 @@ final class ClBufferPool {
     private final AtomicLong liveBuffers = new AtomicLong();
     private final AtomicLong liveBytes = new AtomicLong();
     private long pooledBytes;
+    private final long limit;
 
-    ClBufferPool(cl_context context) {
+    ClBufferPool(cl_context context, long limit) {
         this.context = context;
+        this.limit = limit;
+    }
+
+    /** The limit from {@code tessera.opencl.memoryLimit} (e.g. "512m"), or Long.MAX_VALUE when unset. */
+    static long configuredLimit() {
+        String v = System.getProperty("tessera.opencl.memoryLimit");
+        if (v == null || v.isBlank()) return Long.MAX_VALUE;
+        String s = v.trim().toLowerCase(java.util.Locale.ROOT);
+        long unit = switch (s.charAt(s.length() - 1)) {
+            case 'k' -> 1L << 10;
+            case 'm' -> 1L << 20;
+            case 'g' -> 1L << 30;
+            default -> 1;
+        };
+        try {
+            return Long.parseLong(unit == 1 ? s : s.substring(0, s.length() - 1)) * unit;
+        } catch (NumberFormatException e) {
+            throw new TesseraException("tessera.opencl.memoryLimit must be a byte count such as 536870912 or 512m, got '" + v + "'");
+        }
     }
 
     static long bucket(long bytes) {
@@ -47,19 +71,29 @@ final class ClBufferPool {
         }
         cl_mem m;
         try {
-            m = clCreateBuffer(context, CL_MEM_READ_WRITE, bucket, null, null);
+            m = create(bucket);
         } catch (CLException first) {
             long released = trim();
             try {
-                m = clCreateBuffer(context, CL_MEM_READ_WRITE, bucket, null, null);
+                m = create(bucket);
             } catch (CLException second) {
                 throw new TesseraException("OpenCL device out of memory: could not allocate " + bucket + " bytes ("
                         + second.getMessage() + ") after releasing " + released + " pooled bytes; " + liveBytes.get()
-                        + " bytes in " + liveBuffers.get() + " live buffers", second);
+                        + " bytes in " + liveBuffers.get() + " live buffers"
+                        + (limit == Long.MAX_VALUE ? "" : "; limit " + limit + " bytes (tessera.opencl.memoryLimit)"), second);
             }
         }
         count(bucket);
         return m;
+    }
+
+    private cl_mem create(long bucket) {
+        synchronized (this) {
+            if (liveBytes.get() + pooledBytes + bucket > limit) {
+                throw new CLException("CL_MEM_OBJECT_ALLOCATION_FAILURE (over the memory limit)", CL_MEM_OBJECT_ALLOCATION_FAILURE);
+            }
+        }
+        return clCreateBuffer(context, CL_MEM_READ_WRITE, bucket, null, null);
     }
 
     synchronized void give(cl_mem m, long bucket) {
@@ -67,6 +101,13 @@ final class ClBufferPool {
         liveBytes.addAndGet(-bucket);
         free.computeIfAbsent(bucket, b -> new ArrayDeque<>()).addFirst(m);
         pooledBytes += bucket;
+    }
+
+    /** Releases a live buffer straight to the device (after the backend was closed: there is no pool to keep it in). */
+    synchronized void discard(cl_mem m, long bucket) {
+        liveBuffers.decrementAndGet();
+        liveBytes.addAndGet(-bucket);
+        clReleaseMemObject(m);
     }
 
     /** Releases every pooled buffer to the device; returns the bytes released. */

@@ -18,6 +18,7 @@ import org.tessera.backend.Backend;
 import org.tessera.backend.BinaryOp;
 import org.tessera.backend.Buffer;
 import org.tessera.backend.Coalesced;
+import org.tessera.backend.MemoryStats;
 import org.tessera.backend.OptimizerStep;
 import org.tessera.backend.ReduceOp;
 import org.tessera.backend.RowSplit;
@@ -63,12 +64,17 @@ final class OpenClBackend implements Backend {
     private final Map<String, Long> workGroupLimits = new HashMap<>();
     private final Map<DType, ClBuffer> dummies = new EnumMap<>(DType.class);
     private final Object lock = new Object();
+    private volatile boolean closed;
 
     OpenClBackend(ClDevice device) {
         this(device, System.getProperty("tessera.opencl.gemm", device.gpu() ? "gemm_tiled" : "gemm"));
     }
 
     OpenClBackend(ClDevice device, String gemmKernel) {
+        this(device, gemmKernel, ClBufferPool.configuredLimit());
+    }
+
+    OpenClBackend(ClDevice device, String gemmKernel, long memoryLimit) {
         this.device = device;
         this.gemmKernel = gemmKernel;
         // the register kernel reads whole 64-byte lines of B with an 8 x 16 tile (PoCL); the tiled kernel keeps 4 x 8
@@ -78,7 +84,7 @@ final class OpenClBackend implements Backend {
         this.context = clCreateContext(null, 1, new org.jocl.cl_device_id[] {device.id()}, null, null, null);
         this.queue = clCreateCommandQueue(context, device.id(), 0, null);
         this.programs = new ProgramCache(context, device);
-        this.pool = new ClBufferPool(context);
+        this.pool = new ClBufferPool(context, memoryLimit);
     }
 
     @Override
@@ -97,18 +103,50 @@ final class OpenClBackend implements Backend {
         return device;
     }
 
-    long liveBuffers() {
-        return pool.liveBuffers();
+    @Override
+    public MemoryStats memory() {
+        return new MemoryStats(pool.liveBuffers(), pool.liveBytes(), pool.pooledBytes());
     }
 
-    long liveBytes() {
-        return pool.liveBytes();
+    /** Returns pooled buffers to the device (they are otherwise kept for reuse); returns the bytes freed. */
+    long trimPool() {
+        return pool.trim();
+    }
+
+    /**
+     * Releases every OpenCL object this backend holds: kernels, programs, pooled and internal buffers, the queue
+     * and the context (buffers of tensors still open keep the context alive until they are released). For owners
+     * of a private backend (tests); the shared backend of {@code Device.of("opencl")} lives as long as the JVM.
+     * Any later call throws IllegalStateException.
+     */
+    void close() {
+        synchronized (lock) {
+            if (closed) return;
+            clFinish(queue);
+            closed = true;
+            for (Map<String, cl_kernel> byName : kernels.values()) byName.values().forEach(org.jocl.CL::clReleaseKernel);
+            kernels.clear();
+            lastArgs.clear();
+            programs.releaseAll();
+            synchronized (dummies) {
+                dummies.values().forEach(this::release);
+                dummies.clear();
+            }
+            pool.trim();
+            clReleaseCommandQueue(queue);
+            clReleaseContext(context);
+        }
+    }
+
+    private void checkNotClosed() {
+        if (closed) throw new IllegalStateException("this OpenCL backend for " + device.name() + " has been closed");
     }
 
     // ---- buffers ----
 
     @Override
     public Buffer allocate(DType dtype, int numel) {
+        checkNotClosed();
         if (dtype == DType.F64 && !device.fp64()) {
             throw new TesseraException("F64 tensors need the cl_khr_fp64 extension, which " + device.describe()
                     + " lacks; use F32 on this device");
@@ -120,7 +158,10 @@ final class OpenClBackend implements Backend {
     @Override
     public void release(Buffer buffer) {
         ClBuffer b = (ClBuffer) buffer;
-        pool.give(b.mem, b.bytes);
+        synchronized (lock) {   // not while close() runs: a buffer given to the pool then would never be freed
+            if (closed) pool.discard(b.mem, b.bytes);
+            else pool.give(b.mem, b.bytes);
+        }
     }
 
     @Override
@@ -129,6 +170,7 @@ final class OpenClBackend implements Backend {
         int n = java.lang.reflect.Array.getLength(hostArray);
         if (n == 0) return;
         synchronized (lock) {
+            checkNotClosed();
             clEnqueueWriteBuffer(queue, b.mem, CL_TRUE, 0, (long) n * b.dtype.byteSize(), host(hostArray), 0, null, null);
         }
     }
@@ -140,6 +182,7 @@ final class OpenClBackend implements Backend {
         if (src.isContiguous()) {
             ClBuffer b = (ClBuffer) src.buffer();
             synchronized (lock) {
+                checkNotClosed();
                 clEnqueueReadBuffer(queue, b.mem, CL_TRUE, (long) src.offset() * b.dtype.byteSize(),
                         (long) n * b.dtype.byteSize(), host(hostArray), 0, null, null);
             }
@@ -472,6 +515,7 @@ final class OpenClBackend implements Backend {
 
     private void launch(DType t, Program program, String name, long[] global, long[] local, Object... args) {
         synchronized (lock) {
+            checkNotClosed();
             cl_kernel k = kernel(t, program, name);
             boolean doubles = KernelSource.computeType(t, device.fp64()) == DType.F64;
             Object[] last = lastArgs.computeIfAbsent(k, x -> new Object[args.length]);
@@ -563,6 +607,7 @@ final class OpenClBackend implements Backend {
     @Override
     public void synchronize() {
         synchronized (lock) {
+            checkNotClosed();
             clFinish(queue);
         }
     }

@@ -78,12 +78,13 @@ class OpenClBackendTest {
     @Test
     void buffersComeBackToThePoolAndAreReused() {
         OpenClBackend be = new OpenClBackend(first());
-        long before = be.liveBuffers();
+        long before = be.memory().liveBuffers();
         Buffer a = be.allocate(DType.F32, 1000);
-        assertEquals(before + 1, be.liveBuffers());
+        assertEquals(before + 1, be.memory().liveBuffers());
         assertEquals(4096, ((ClBuffer) a).bytes, "4000 bytes round up to the 4 KiB bucket");
         be.release(a);
-        assertEquals(before, be.liveBuffers());
+        assertEquals(before, be.memory().liveBuffers());
+        assertEquals(4096, be.memory().pooledBytes());
         Buffer b = be.allocate(DType.F32, 900);                      // same bucket: the same cl_mem
         assertTrue(((ClBuffer) b).mem == ((ClBuffer) a).mem);
         be.write(b, new float[] {1, 2, 3});
@@ -91,6 +92,65 @@ class OpenClBackendTest {
         be.read(new org.tessera.backend.Strided(b, new int[] {3}, new int[] {1}, 0), back);
         assertArrayEquals(new float[] {1, 2, 3}, back);
         be.release(b);
+    }
+
+    @Test
+    void outOfMemoryEmptiesThePoolRetriesOnceThenThrowsWithTheSizes() {
+        OpenClBackend be = new OpenClBackend(first(), "gemm", 64 << 10);     // inject: a 64 KiB device
+        try {
+            Buffer[] b = new Buffer[4];
+            for (int i = 0; i < 4; i++) b[i] = be.allocate(DType.F32, 4096);   // 4 x 16 KiB: full
+            be.release(b[3]);                                                  // 16 KiB pooled
+            TesseraException e = assertThrows(TesseraException.class, () -> be.allocate(DType.F32, 8192));
+            assertTrue(e.getMessage().contains("could not allocate 32768 bytes"), e.getMessage());
+            assertTrue(e.getMessage().contains("after releasing 16384 pooled bytes"), e.getMessage());
+            assertTrue(e.getMessage().contains("49152 bytes in 3 live buffers"), e.getMessage());
+            assertEquals(0, be.memory().pooledBytes(), "the failed attempt emptied the pool");
+            be.release(b[2]);
+            be.release(b[1]);                                                  // 32 live + 32 pooled
+            Buffer big = be.allocate(DType.F32, 8192);                        // fails once, trims, then fits
+            assertEquals(new org.tessera.backend.MemoryStats(2, 49152, 0), be.memory());
+            be.release(big);
+            be.release(b[0]);
+            assertEquals(0, be.memory().liveBuffers());
+        } finally {
+            be.close();
+        }
+    }
+
+    @Test
+    void closeReleasesEverythingAndRefusesLaterUse() {
+        OpenClBackend be = new OpenClBackend(first());
+        Buffer x = be.allocate(DType.F32, 4);
+        be.write(x, new float[] {1, 2, 3, 4});
+        org.tessera.backend.Strided v = new org.tessera.backend.Strided(x, new int[] {4}, new int[] {1}, 0);
+        be.unary(org.tessera.backend.UnaryOp.NEG, 0, 0, v, v);               // builds a program and a kernel
+        float[] back = new float[4];
+        be.read(v, back);
+        assertArrayEquals(new float[] {-1, -2, -3, -4}, back);
+        be.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> be.allocate(DType.F32, 4));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> be.unary(org.tessera.backend.UnaryOp.NEG, 0, 0, v, v));
+        be.release(x);                                // a tensor closed after its backend: freed, not pooled
+        assertEquals(new org.tessera.backend.MemoryStats(0, 0, 0), be.memory());
+        be.close();                                   // idempotent
+    }
+
+    @Test
+    void theMemoryLimitPropertyParsesSizes() {
+        try {
+            System.setProperty("tessera.opencl.memoryLimit", "512m");
+            assertEquals(512L << 20, ClBufferPool.configuredLimit());
+            System.setProperty("tessera.opencl.memoryLimit", "2g");
+            assertEquals(2L << 30, ClBufferPool.configuredLimit());
+            System.setProperty("tessera.opencl.memoryLimit", "lots");
+            TesseraException e = assertThrows(TesseraException.class, ClBufferPool::configuredLimit);
+            assertTrue(e.getMessage().contains("'lots'"), e.getMessage());
+        } finally {
+            System.clearProperty("tessera.opencl.memoryLimit");
+        }
+        assertEquals(Long.MAX_VALUE, ClBufferPool.configuredLimit());
     }
 
     @Test

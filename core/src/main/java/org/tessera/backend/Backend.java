@@ -43,6 +43,12 @@ public interface Backend {
         return true;
     }
 
+    /**
+     * Memory counters (see {@link MemoryStats}). Only buffers released through {@link #release} count down: on a
+     * heap backend, a buffer whose tensor was never closed is reclaimed by the garbage collector uncounted.
+     */
+    MemoryStats memory();
+
     /** Copies a host array ({@code float[]}, {@code double[]} or {@code int[]} matching the dtype) into the buffer's first elements. */
     void write(Buffer buffer, Object hostArray);
 
