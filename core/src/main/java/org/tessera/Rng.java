@@ -22,6 +22,19 @@ public final class Rng {
     private final long seed;
     private long counter;
 
+    /** The process-wide stream used where no Rng is given (module initialisation, dropout); seed 0 until {@link #manualSeed}. */
+    private static volatile Rng global = new Rng(0);
+
+    /** The process-wide default stream (like PyTorch's default generator). */
+    public static Rng global() {
+        return global;
+    }
+
+    /** Replaces the process-wide default stream by a fresh one with this seed (like {@code torch.manual_seed}). */
+    public static void manualSeed(long seed) {
+        global = new Rng(seed);
+    }
+
     public Rng(long seed) {
         this(seed, 0);
     }
@@ -39,6 +52,11 @@ public final class Rng {
     /** The counter the next draw starts at. */
     public synchronized long counter() {
         return counter;
+    }
+
+    /** Moves the stream to a counter saved earlier with {@link #counter()} (restoring a checkpoint). */
+    public synchronized void setCounter(long counter) {
+        this.counter = counter;
     }
 
     /** Reserves {@code n} consecutive counters and returns the first. */

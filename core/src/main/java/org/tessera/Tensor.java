@@ -540,6 +540,32 @@ public final class Tensor implements AutoCloseable {
     public Tensor muli(double v) { return inPlace(UnaryOp.MUL_SCALAR, v); }
     public Tensor divi(double v) { return inPlace(UnaryOp.DIV_SCALAR, v); }
 
+    /**
+     * Overwrites this tensor's elements with {@code src}'s (as PyTorch's {@code copy_}): {@code src} broadcasts to
+     * this shape and may have another dtype (converted) or device (transferred first). Not recorded by autograd, so
+     * a leaf that requires grad can only be overwritten under {@link org.tessera.autograd.Autograd#noGrad()}.
+     */
+    public Tensor copyFrom(Tensor src) {
+        String name = "copyFrom";
+        checkOpen();
+        src.checkOpen();
+        int[] result = Shapes.broadcast(shape, src.shape, name);
+        if (!Arrays.equals(result, shape)) {
+            throw new IllegalArgumentException(name + ": the source's shape " + Shapes.str(src.shape) + " does not broadcast to "
+                    + Shapes.str(shape));
+        }
+        checkWritable(name);
+        if (GradMode.isEnabled() && requiresGrad) {
+            throw new IllegalStateException(name + ": this tensor requires grad; overwrite it under Autograd.noGrad()");
+        }
+        try (var off = org.tessera.autograd.Autograd.noGrad()) {
+            Tensor s = src.to(device);
+            be().copy(s.broadcastTo(shape), strided());
+            if (s != src) s.close();
+        }
+        return bumped(name);
+    }
+
     private Tensor inPlace(BinaryOp op, Tensor o) {
         String name = op.opName() + "_";
         checkOpen();
