@@ -239,6 +239,30 @@ for name, make in optimisers.items():
     for k, v in params.items():
         put(f"opt.{name}.{k}", v)
 
+# ---- schedules: SGD(lr 0.1, momentum 0.9) on the optimiser model, 20 steps, scheduler.step() after each ----
+import math
+schedules = {
+    "step": lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=6, gamma=0.5),
+    "cosine": lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=20),
+    "linear": lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=1.0, end_factor=0.0, total_iters=20),
+    "inverse_sqrt": lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda t: min((t + 1) / 5, math.sqrt(5 / (t + 1)))),
+}
+for name, make in schedules.items():
+    params = {k: v.clone().requires_grad_(True) for k, v in opt_init.items()}
+    opt = torch.optim.SGD(list(params.values()), lr=0.1, momentum=0.9)
+    sched = make(opt)
+    lrs = []
+    for step in range(20):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.zero_grad()
+        h = torch.tanh(opt_x @ params["w1"].T + params["b1"])
+        torch.nn.functional.mse_loss(h @ params["w2"].T + params["b2"], opt_y).backward()
+        opt.step()
+        sched.step()
+    put(f"sched.{name}.lrs", torch.tensor(lrs))
+    for k, v in params.items():
+        put(f"sched.{name}.{k}", v)
+
 # ---- nn: Sequential(Linear(4,3), ELU(0.7), Linear(3,6), LeakyReLU(0.1)); and with Maxout(3, 2, 3) as layer 2 ----
 nn_x = fixed((5, 4), -1.5, 1.5, shift=0.17)
 seq = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ELU(0.7), torch.nn.Linear(3, 6), torch.nn.LeakyReLU(0.1))

@@ -164,4 +164,59 @@ class OptimizerConformanceTest {
         }
         assertArrayEquals(before, w.toFloatArray());
     }
+
+    static final Map<String, Function<Optimizer, org.tessera.optim.LRSchedule>> SCHEDULES = new LinkedHashMap<>();
+    static {
+        SCHEDULES.put("step", o -> new org.tessera.optim.StepLR(o, 6, 0.5));
+        SCHEDULES.put("cosine", o -> new org.tessera.optim.CosineLR(o, 20));
+        SCHEDULES.put("linear", o -> new org.tessera.optim.LinearLR(o, 20));
+        SCHEDULES.put("inverse_sqrt", o -> new org.tessera.optim.InverseSqrtLR(o, 5));
+    }
+
+    static List<Object[]> scheduleCases() {
+        List<Object[]> out = new java.util.ArrayList<>();
+        for (Device d : Devices.all().toList()) for (String name : SCHEDULES.keySet()) out.add(new Object[] {d, name});
+        return out;
+    }
+
+    /** Each schedule drives SGD with momentum for 20 steps: the rates and the final parameters match PyTorch's (F64). */
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("scheduleCases")
+    void schedulesMatchPyTorch(Device d, String name) {
+        List<Tensor> params = new java.util.ArrayList<>();
+        for (String n : NAMES) params.add(Expected.tensor("opt.init." + n, d, DType.F64).requiresGrad(true));
+        Tensor x = Expected.tensor("opt.x", d, DType.F64), y = Expected.tensor("opt.y", d, DType.F64);
+        double[] lrs = new double[20];
+        try (Optimizer opt = new SGD(params, 0.1).momentum(0.9)) {
+            org.tessera.optim.LRSchedule schedule = SCHEDULES.get(name).apply(opt);
+            for (int step = 0; step < 20; step++) {
+                lrs[step] = opt.lr();
+                opt.zeroGrad();
+                loss(params, x, y).backward();
+                opt.step();
+                schedule.step();
+            }
+            assertEquals(20, schedule.steps());
+        }
+        assertClose(Expected.values("sched." + name + ".lrs"), lrs, 1e-12, name + " rates");
+        for (int i = 0; i < NAMES.length; i++) {
+            assertClose(Expected.values("sched." + name + "." + NAMES[i]), params.get(i).toDoubleArray(), 1e-9, name + " " + NAMES[i]);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.tessera.tests.Devices#all")
+    void scheduleEdgesAndBadInput(Device d) {
+        Tensor w = Tensor.zeros(d, 2).requiresGrad(true);
+        SGD opt = new SGD(List.of(w), 1.0);
+        org.tessera.optim.CosineLR cos = new org.tessera.optim.CosineLR(opt, 4);
+        for (int i = 0; i < 6; i++) cos.step();
+        assertEquals(0, opt.lr(), 0, "cosine holds at zero after its last step");
+        cos.setSteps(2);
+        assertEquals(0.5, opt.lr(), 1e-15, "restoring a step count restores its rate");
+        assertThrows(IllegalArgumentException.class, () -> new org.tessera.optim.StepLR(opt, 0, 0.5));
+        assertThrows(IllegalArgumentException.class, () -> new org.tessera.optim.LinearLR(opt, -1));
+        assertThrows(IllegalArgumentException.class, () -> new org.tessera.optim.InverseSqrtLR(opt, 0));
+        assertThrows(IllegalArgumentException.class, () -> opt.setLr(Double.NaN));
+    }
 }
