@@ -1,6 +1,8 @@
 package org.tessera.optim;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import org.tessera.Scope;
 import org.tessera.Tensor;
@@ -51,6 +53,7 @@ public abstract class Optimizer implements AutoCloseable {
 
     private Tensor[] state(int i, OptimizerStep s) {
         if (state[i] == null) state[i] = new Tensor[s.stateCount()];
+        if (state[i].length != s.stateCount()) state[i] = java.util.Arrays.copyOf(state[i], s.stateCount());   // restored state
         Tensor p = params.get(i);
         for (int k = 0; k < state[i].length; k++) {
             if (s.usesState(k) && state[i][k] == null) state[i][k] = Scope.untrack(Tensor.zeros(p.device(), p.dtype(), p.shape()));
@@ -87,6 +90,61 @@ public abstract class Optimizer implements AutoCloseable {
         List<Tensor> out = new ArrayList<>();
         if (state[index] != null) for (Tensor t : state[index]) out.add(t);
         return out;
+    }
+
+    /**
+     * The state tensors by name {@code "<parameter index>.<slot>"} (the tensors themselves), for checkpoints.
+     * Parameters that have not stepped yet have none.
+     */
+    public Map<String, Tensor> stateTensors() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int i = 0; i < state.length; i++) {
+            if (state[i] == null) continue;
+            for (int k = 0; k < state[i].length; k++) if (state[i][k] != null) out.put(i + "." + k, state[i][k]);
+        }
+        return out;
+    }
+
+    /**
+     * Restores what {@link #stateTensors()} and {@link #steps(int)} described (values are copied in, converted to each
+     * parameter's device and dtype). Everything is checked first: on a bad entry nothing changes.
+     */
+    public void loadState(Map<String, Tensor> tensors, long[] stepCounts) {
+        if (stepCounts.length != params.size()) {
+            throw new IllegalArgumentException("optimiser state for " + stepCounts.length + " parameters, this optimiser has " + params.size());
+        }
+        for (var e : tensors.entrySet()) {
+            String[] parts = e.getKey().split("\\.");
+            int i, k;
+            try {
+                i = Integer.parseInt(parts[0]);
+                k = Integer.parseInt(parts[1]);
+            } catch (RuntimeException bad) {
+                throw new IllegalArgumentException("optimiser state name '" + e.getKey() + "' is not <parameter>.<slot>");
+            }
+            if (parts.length != 2 || i < 0 || i >= params.size() || k < 0 || k > 8) {
+                throw new IllegalArgumentException("optimiser state '" + e.getKey() + "' names no parameter slot of this optimiser");
+            }
+            if (!java.util.Arrays.equals(e.getValue().shape(), params.get(i).shape())) {
+                throw new IllegalArgumentException("optimiser state '" + e.getKey() + "' has shape " + java.util.Arrays.toString(e.getValue().shape())
+                        + ", parameter " + i + " has " + java.util.Arrays.toString(params.get(i).shape()));
+            }
+        }
+        for (long c : stepCounts) if (c < 0) throw new IllegalArgumentException("negative step count " + c);
+        close();
+        try (var off = org.tessera.autograd.Autograd.noGrad()) {
+            for (var e : tensors.entrySet()) {
+                String[] parts = e.getKey().split("\\.");
+                int i = Integer.parseInt(parts[0]), k = Integer.parseInt(parts[1]);
+                Tensor p = params.get(i);
+                if (state[i] == null) state[i] = new Tensor[k + 1];
+                if (state[i].length <= k) state[i] = java.util.Arrays.copyOf(state[i], k + 1);
+                Tensor slot = Scope.untrack(Tensor.zeros(p.device(), p.dtype(), p.shape()));
+                slot.copyFrom(e.getValue());
+                state[i][k] = slot;
+            }
+        }
+        System.arraycopy(stepCounts, 0, steps, 0, steps.length);
     }
 
     /** Frees the state tensors (the parameters belong to their owner). */
