@@ -27,6 +27,11 @@ public class Dropout extends Activation {
         return isTraining() && p > 0 ? x.dropout(p, rng) : x;
     }
 
+    /** The stream masks are drawn from (checkpoints save its counter). */
+    public Rng rng() {
+        return rng;
+    }
+
     @Override
     public String toString() {
         return "Dropout(p=" + p + ")";
