@@ -137,6 +137,11 @@ public final class Device {
     }
 
     /** Waits for every op queued on this device (for timing; reading a tensor waits by itself). */
+    /** Type, parallel units, memory and fp64 support, e.g. for a table of devices. */
+    public org.tessera.backend.DeviceInfo info() {
+        return implementation().info();
+    }
+
     /** This device's memory counters: live buffers and bytes, pooled bytes. */
     public org.tessera.backend.MemoryStats memory() {
         return implementation().memory();

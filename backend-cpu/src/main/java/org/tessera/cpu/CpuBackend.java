@@ -74,6 +74,11 @@ final class CpuBackend implements Backend {
     }
 
     @Override
+    public org.tessera.backend.DeviceInfo info() {
+        return new org.tessera.backend.DeviceInfo("CPU", parallel.threads(), Runtime.getRuntime().maxMemory(), true);
+    }
+
+    @Override
     public MemoryStats memory() {
         return new MemoryStats(liveBuffers.sum(), liveBytes.sum(), pool.pooledBytes());
     }

@@ -104,6 +104,11 @@ final class OpenClBackend implements Backend {
     }
 
     @Override
+    public org.tessera.backend.DeviceInfo info() {
+        return new org.tessera.backend.DeviceInfo(device.gpu() ? "GPU" : "OpenCL non-GPU", device.computeUnits(), device.globalMemory(), device.fp64());
+    }
+
+    @Override
     public MemoryStats memory() {
         return new MemoryStats(pool.liveBuffers(), pool.liveBytes(), pool.pooledBytes());
     }

@@ -22,6 +22,9 @@ public interface Backend {
         return deviceName();
     }
 
+    /** The device's type, parallel units, memory and fp64 support. */
+    DeviceInfo info();
+
     /** Waits until every queued op of this device has finished (asynchronous backends; a no-op otherwise). */
     default void synchronize() {
     }

@@ -1,0 +1,200 @@
+package org.tessera.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tessera.DType;
+import org.tessera.Device;
+import org.tessera.Rng;
+import org.tessera.Scope;
+import org.tessera.Tensor;
+import org.tessera.autograd.Autograd;
+import org.tessera.data.Batch;
+import org.tessera.data.DataLoader;
+import org.tessera.data.FashionMnist;
+import org.tessera.io.Checkpoint;
+import org.tessera.nn.Dropout;
+import org.tessera.nn.ELU;
+import org.tessera.nn.LeakyReLU;
+import org.tessera.nn.Linear;
+import org.tessera.nn.Module;
+import org.tessera.nn.ReLU;
+import org.tessera.nn.Sequential;
+import org.tessera.nn.Sigmoid;
+import org.tessera.nn.Tanh;
+import org.tessera.optim.Adam;
+import org.tessera.optim.AdamW;
+import org.tessera.optim.CosineLR;
+import org.tessera.optim.InverseSqrtLR;
+import org.tessera.optim.LRSchedule;
+import org.tessera.optim.LinearLR;
+import org.tessera.optim.Optimizer;
+import org.tessera.optim.RMSProp;
+import org.tessera.optim.SGD;
+import org.tessera.optim.StepLR;
+
+/**
+ * Trains an MLP classifier on Fashion-MNIST (images standardised with the training set's statistics): the engine
+ * behind {@code tessera train}, usable from tests. Cross-entropy loss; evaluation on the test set after every
+ * epoch; optional checkpoint save/resume. Reports progress through a {@link Listener}.
+ */
+public final class MlpTrainer {
+    private static final Logger LOG = LoggerFactory.getLogger(MlpTrainer.class);
+
+    /** What to train and how. */
+    public record Config(Device device, Path data, int[] hidden, String activation, double dropout, String optimizer, double lr,
+                         String schedule, int epochs, int batch, long seed, Path save, Path resume) {
+        public Config {
+            if (epochs < 1) throw new IllegalArgumentException("epochs must be positive, got " + epochs);
+            if (batch < 1) throw new IllegalArgumentException("batch size must be positive, got " + batch);
+            for (int h : hidden) if (h < 1) throw new IllegalArgumentException("hidden layer sizes must be positive, got " + h);
+            if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must lie in [0, 1), got " + dropout);
+            MlpTrainer.activation(activation);   // fail early on unknown names
+        }
+    }
+
+    /** One epoch's outcome. */
+    public record Epoch(int epoch, double trainLoss, double testAccuracy, double seconds, double samplesPerSecond) {}
+
+    /** Progress callbacks (the command shows a progress bar; tests ignore them). */
+    public interface Listener {
+        default void epochStarted(int epoch, int batches) {}
+
+        default void batchDone(double loss, int samples) {}
+
+        default void epochDone(Epoch e) {}
+    }
+
+    public static List<Epoch> train(Config c, Listener listener) throws IOException {
+        FashionMnist data = FashionMnist.load(c.data(), c.device()).standardized();
+        Rng init = new Rng(c.seed()), shuffle = new Rng(c.seed() + 1), drop = new Rng(c.seed() + 2);
+        Sequential model = mlp(784, c.hidden(), 10, c.activation(), c.dropout(), init, drop, c.device());
+        LOG.debug("model {} on {}", describe(c), c.device().description());
+        try (Optimizer opt = optimizer(c.optimizer(), model.parameters(), c.lr())) {
+            DataLoader loader = new DataLoader(data.trainImages(), data.trainLabels(), c.batch(), true, shuffle);
+            LRSchedule schedule = schedule(c.schedule(), opt, (long) c.epochs() * loader.batches());
+            Map<String, Rng> rngs = new LinkedHashMap<>();
+            rngs.put("shuffle", shuffle);
+            rngs.put("dropout", drop);
+            int start = 0;
+            if (c.resume() != null) {
+                Checkpoint.Info info = Checkpoint.load(c.resume(), model, opt, rngs);
+                start = (int) info.step();
+                if (schedule != null) schedule.setSteps(Long.parseLong(info.extra().getOrDefault("schedule", "0")));
+                LOG.info("resumed from {} after epoch {}", c.resume(), start);
+            }
+            List<Epoch> epochs = new ArrayList<>();
+            for (int e = start + 1; e <= c.epochs(); e++) {
+                long t0 = System.nanoTime();
+                listener.epochStarted(e, loader.batches());
+                model.train();
+                double lossSum = 0;
+                int seen = 0;
+                for (Batch b : loader) {
+                    try (Scope s = Scope.open()) {
+                        opt.zeroGrad();
+                        Tensor loss = model.forward(b.x()).crossEntropy(b.y()).mean();
+                        loss.backward();
+                        opt.step();
+                        if (schedule != null) schedule.step();
+                        double l = loss.item();
+                        lossSum += l * b.size();
+                        seen += b.size();
+                        listener.batchDone(l, b.size());
+                    }
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                Epoch result = new Epoch(e, lossSum / seen, accuracy(model, data.testImages(), data.testLabels()), seconds, seen / seconds);
+                epochs.add(result);
+                listener.epochDone(result);
+                if (c.save() != null) {
+                    Map<String, String> extra = new LinkedHashMap<>();
+                    if (schedule != null) extra.put("schedule", Long.toString(schedule.steps()));
+                    Checkpoint.save(c.save(), model, opt, e, rngs, extra);
+                }
+            }
+            return epochs;
+        } finally {
+            model.close();
+        }
+    }
+
+    static String describe(Config c) {
+        StringBuilder s = new StringBuilder("784");
+        for (int h : c.hidden()) s.append('-').append(h);
+        return s.append("-10 ").append(c.activation()).append(c.dropout() > 0 ? " dropout " + c.dropout() : "").append(", ")
+                .append(c.optimizer()).append(" lr ").append(c.lr()).append(c.schedule().equals("none") ? "" : " " + c.schedule())
+                .append(", batch ").append(c.batch()).append(", seed ").append(c.seed()).toString();
+    }
+
+    /** Linear layers of the given widths with the activation (and dropout) between them, none after the last. */
+    public static Sequential mlp(int in, int[] hidden, int out, String activation, double dropout, Rng init, Rng drop, Device d) {
+        Sequential m = new Sequential();
+        int width = in;
+        for (int h : hidden) {
+            m.add(new Linear(width, h, true, init, d, DType.F32));
+            m.add(activation(activation).apply(h));
+            if (dropout > 0) m.add(new Dropout(dropout, drop));
+            width = h;
+        }
+        return m.add(new Linear(width, out, true, init, d, DType.F32));
+    }
+
+    static IntFunction<Module> activation(String name) {
+        return switch (name) {
+            case "relu" -> w -> new ReLU();
+            case "tanh" -> w -> new Tanh();
+            case "sigmoid" -> w -> new Sigmoid();
+            case "leaky_relu" -> w -> new LeakyReLU(0.01);
+            case "elu" -> w -> new ELU(1.0);
+            default -> throw new IllegalArgumentException("unknown activation '" + name + "' (relu, tanh, sigmoid, leaky_relu, elu)");
+        };
+    }
+
+    static Optimizer optimizer(String name, List<Tensor> params, double lr) {
+        return switch (name) {
+            case "sgd" -> new SGD(params, lr);
+            case "momentum" -> new SGD(params, lr).momentum(0.9).nesterov(true);
+            case "adam" -> new Adam(params, lr);
+            case "adamw" -> new AdamW(params, lr);
+            case "rmsprop" -> new RMSProp(params, lr);
+            default -> throw new IllegalArgumentException("unknown optimizer '" + name + "' (sgd, momentum, adam, adamw, rmsprop)");
+        };
+    }
+
+    /** The schedule over {@code totalSteps} optimiser steps, or null for a constant rate. */
+    static LRSchedule schedule(String name, Optimizer opt, long totalSteps) {
+        return switch (name) {
+            case "none" -> null;
+            case "cosine" -> new CosineLR(opt, totalSteps);
+            case "linear" -> new LinearLR(opt, totalSteps);
+            case "step" -> new StepLR(opt, Math.max(1, totalSteps / 3), 0.1);
+            case "inverse_sqrt" -> new InverseSqrtLR(opt, Math.max(1, totalSteps / 20));
+            default -> throw new IllegalArgumentException("unknown schedule '" + name + "' (none, cosine, linear, step, inverse_sqrt)");
+        };
+    }
+
+    /** The share of {@code x}'s rows whose highest logit is their label (evaluation mode, no graph). */
+    public static double accuracy(Module model, Tensor x, Tensor labels) {
+        model.eval();
+        int correct = 0, n = x.shape(0);
+        int[] truth = labels.toIntArray();
+        try (var off = Autograd.noGrad()) {
+            for (int from = 0; from < n; from += 1000) {
+                int len = Math.min(1000, n - from);
+                try (Scope s = Scope.open()) {
+                    int[] predicted = model.forward(x.narrow(0, from, len)).argmax(1).toIntArray();
+                    for (int i = 0; i < len; i++) if (predicted[i] == truth[from + i]) correct++;
+                }
+            }
+        }
+        model.train();
+        return correct / (double) n;
+    }
+}
