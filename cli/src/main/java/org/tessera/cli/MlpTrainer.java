@@ -47,6 +47,18 @@ import org.tessera.optim.StepLR;
 public final class MlpTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(MlpTrainer.class);
 
+    // The defaults of `tessera train` (its options and tests read them from here).
+    static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
+    static final String DEFAULT_HIDDEN = "512,256";
+    static final String DEFAULT_ACTIVATION = "relu";
+    static final String DEFAULT_DROPOUT = "0.2";
+    static final String DEFAULT_OPTIMIZER = "adam";
+    static final String DEFAULT_LR = "1e-3";
+    static final String DEFAULT_SCHEDULE = "cosine";
+    static final String DEFAULT_EPOCHS = "10";
+    static final String DEFAULT_BATCH = "128";
+    static final String DEFAULT_SEED = "0";
+
     /** What to train and how. */
     public record Config(Device device, Path data, int[] hidden, String activation, double dropout, String optimizer, double lr,
                          String schedule, int epochs, int batch, long seed, Path save, Path resume) {
@@ -57,6 +69,15 @@ public final class MlpTrainer {
             if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must lie in [0, 1), got " + dropout);
             MlpTrainer.activation(activation);   // fail early on unknown names
         }
+    }
+
+    /** The defaults of {@code tessera train}, on {@code device}, for {@code epochs} epochs. */
+    public static Config defaults(Device device, int epochs) {
+        String[] h = DEFAULT_HIDDEN.split(",");
+        int[] hidden = new int[h.length];
+        for (int i = 0; i < h.length; i++) hidden[i] = Integer.parseInt(h[i]);
+        return new Config(device, Path.of(DEFAULT_DATA), hidden, DEFAULT_ACTIVATION, Double.parseDouble(DEFAULT_DROPOUT), DEFAULT_OPTIMIZER,
+                Double.parseDouble(DEFAULT_LR), DEFAULT_SCHEDULE, epochs, Integer.parseInt(DEFAULT_BATCH), Long.parseLong(DEFAULT_SEED), null, null);
     }
 
     /** One epoch's outcome. */

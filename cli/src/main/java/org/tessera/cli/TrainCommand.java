@@ -30,25 +30,25 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--device", defaultValue = "auto", description = "auto (an OpenCL GPU, else the CPU), cpu, cpu:N, opencl, opencl:N (default: ${DEFAULT-VALUE})")
     String device;
-    @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist", description = "directory with the four IDX files (default: ${DEFAULT-VALUE})")
+    @Option(names = "--data", defaultValue = MlpTrainer.DEFAULT_DATA, description = "directory with the four IDX files (default: ${DEFAULT-VALUE})")
     Path data;
-    @Option(names = "--hidden", defaultValue = "512,256", split = ",", description = "hidden layer widths (default: ${DEFAULT-VALUE})")
+    @Option(names = "--hidden", defaultValue = MlpTrainer.DEFAULT_HIDDEN, split = ",", description = "hidden layer widths (default: ${DEFAULT-VALUE})")
     int[] hidden;
-    @Option(names = "--activation", defaultValue = "relu", description = "relu, tanh, sigmoid, leaky_relu, elu (default: ${DEFAULT-VALUE})")
+    @Option(names = "--activation", defaultValue = MlpTrainer.DEFAULT_ACTIVATION, description = "relu, tanh, sigmoid, leaky_relu, elu (default: ${DEFAULT-VALUE})")
     String activation;
-    @Option(names = "--dropout", defaultValue = "0.2", description = "dropout after each hidden layer (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dropout", defaultValue = MlpTrainer.DEFAULT_DROPOUT, description = "dropout after each hidden layer (default: ${DEFAULT-VALUE})")
     double dropout;
-    @Option(names = "--optimizer", defaultValue = "adam", description = "sgd, momentum, adam, adamw, rmsprop (default: ${DEFAULT-VALUE})")
+    @Option(names = "--optimizer", defaultValue = MlpTrainer.DEFAULT_OPTIMIZER, description = "sgd, momentum, adam, adamw, rmsprop (default: ${DEFAULT-VALUE})")
     String optimizer;
-    @Option(names = "--lr", defaultValue = "1e-3", description = "learning rate (default: ${DEFAULT-VALUE})")
+    @Option(names = "--lr", defaultValue = MlpTrainer.DEFAULT_LR, description = "learning rate (default: ${DEFAULT-VALUE})")
     double lr;
-    @Option(names = "--schedule", defaultValue = "none", description = "none, cosine, linear, step, inverse_sqrt over the whole run (default: ${DEFAULT-VALUE})")
+    @Option(names = "--schedule", defaultValue = MlpTrainer.DEFAULT_SCHEDULE, description = "none, cosine, linear, step, inverse_sqrt over the whole run (default: ${DEFAULT-VALUE})")
     String schedule;
-    @Option(names = "--epochs", defaultValue = "10", description = "(default: ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = MlpTrainer.DEFAULT_EPOCHS, description = "(default: ${DEFAULT-VALUE})")
     int epochs;
-    @Option(names = "--batch", defaultValue = "128", description = "(default: ${DEFAULT-VALUE})")
+    @Option(names = "--batch", defaultValue = MlpTrainer.DEFAULT_BATCH, description = "(default: ${DEFAULT-VALUE})")
     int batch;
-    @Option(names = "--seed", defaultValue = "0", description = "initialisation, shuffling and dropout (default: ${DEFAULT-VALUE})")
+    @Option(names = "--seed", defaultValue = MlpTrainer.DEFAULT_SEED, description = "initialisation, shuffling and dropout (default: ${DEFAULT-VALUE})")
     long seed;
     @Option(names = "--save", description = "write a checkpoint here after every epoch")
     Path save;

@@ -80,7 +80,9 @@ public final class Checkpoint {
                 }
                 rngCounters[r++] = Long.parseLong(sc[1]);
             }
-            model.loadStateDict(modelState);                 // checks keys and shapes before writing
+            model.checkStateDict(modelState);                // everything is checked before anything is written
+            if (optimizer != null) optimizer.checkState(optState, counts);
+            model.loadStateDict(modelState);
             if (optimizer != null) {
                 optimizer.loadState(optState, counts);
                 optimizer.setLr(Double.parseDouble(meta.get("optimizer.lr")));

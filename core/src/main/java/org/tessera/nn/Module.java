@@ -86,6 +86,15 @@ public abstract class Module implements AutoCloseable {
      * value is written, so a bad state dict leaves the module unchanged.
      */
     public void loadStateDict(Map<String, Tensor> state) {
+        checkStateDict(state);
+        Map<String, Tensor> mine = namedParameters();
+        try (var off = Autograd.noGrad(); Scope s = Scope.open()) {
+            for (var e : mine.entrySet()) e.getValue().copyFrom(state.get(e.getKey()));
+        }
+    }
+
+    /** Throws IllegalArgumentException if {@link #loadStateDict} would refuse {@code state}; changes nothing. */
+    public void checkStateDict(Map<String, Tensor> state) {
         Map<String, Tensor> mine = namedParameters();
         List<String> missing = new ArrayList<>(), unexpected = new ArrayList<>();
         for (String k : mine.keySet()) if (!state.containsKey(k)) missing.add(k);
@@ -102,13 +111,6 @@ public abstract class Module implements AutoCloseable {
                         + ", the parameter has " + Arrays.toString(e.getValue().shape()));
             }
             if (!v.dtype().isFloating()) throw new IllegalArgumentException("state dict entry '" + e.getKey() + "' has dtype " + v.dtype());
-        }
-        try (var off = Autograd.noGrad(); Scope s = Scope.open()) {
-            for (var e : mine.entrySet()) {
-                Tensor p = e.getValue();
-                Tensor v = state.get(e.getKey());
-                p.copyFrom(v);
-            }
         }
     }
 

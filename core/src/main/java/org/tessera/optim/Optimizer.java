@@ -110,6 +110,25 @@ public abstract class Optimizer implements AutoCloseable {
      * parameter's device and dtype). Everything is checked first: on a bad entry nothing changes.
      */
     public void loadState(Map<String, Tensor> tensors, long[] stepCounts) {
+        checkState(tensors, stepCounts);
+        close();
+        try (var off = org.tessera.autograd.Autograd.noGrad()) {
+            for (var e : tensors.entrySet()) {
+                String[] parts = e.getKey().split("\\.");
+                int i = Integer.parseInt(parts[0]), k = Integer.parseInt(parts[1]);
+                Tensor p = params.get(i);
+                if (state[i] == null) state[i] = new Tensor[k + 1];
+                if (state[i].length <= k) state[i] = java.util.Arrays.copyOf(state[i], k + 1);
+                Tensor slot = Scope.untrack(Tensor.zeros(p.device(), p.dtype(), p.shape()));
+                slot.copyFrom(e.getValue());
+                state[i][k] = slot;
+            }
+        }
+        System.arraycopy(stepCounts, 0, steps, 0, steps.length);
+    }
+
+    /** Throws IllegalArgumentException if {@link #loadState} would refuse these; changes nothing. */
+    public void checkState(Map<String, Tensor> tensors, long[] stepCounts) {
         if (stepCounts.length != params.size()) {
             throw new IllegalArgumentException("optimiser state for " + stepCounts.length + " parameters, this optimiser has " + params.size());
         }
@@ -131,20 +150,6 @@ public abstract class Optimizer implements AutoCloseable {
             }
         }
         for (long c : stepCounts) if (c < 0) throw new IllegalArgumentException("negative step count " + c);
-        close();
-        try (var off = org.tessera.autograd.Autograd.noGrad()) {
-            for (var e : tensors.entrySet()) {
-                String[] parts = e.getKey().split("\\.");
-                int i = Integer.parseInt(parts[0]), k = Integer.parseInt(parts[1]);
-                Tensor p = params.get(i);
-                if (state[i] == null) state[i] = new Tensor[k + 1];
-                if (state[i].length <= k) state[i] = java.util.Arrays.copyOf(state[i], k + 1);
-                Tensor slot = Scope.untrack(Tensor.zeros(p.device(), p.dtype(), p.shape()));
-                slot.copyFrom(e.getValue());
-                state[i][k] = slot;
-            }
-        }
-        System.arraycopy(stepCounts, 0, steps, 0, steps.length);
     }
 
     /** Frees the state tensors (the parameters belong to their owner). */
