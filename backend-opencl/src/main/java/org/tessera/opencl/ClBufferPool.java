@@ -21,6 +21,7 @@ import org.tessera.TesseraException;
  * its share of a shared GPU, and lets tests inject out-of-memory on any device.
  */
 final class ClBufferPool {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ClBufferPool.class);
     private static final long MIN_BUCKET = 256;
 
     private final cl_context context;
@@ -28,7 +29,7 @@ final class ClBufferPool {
     private final AtomicLong liveBuffers = new AtomicLong();
     private final AtomicLong liveBytes = new AtomicLong();
     private long pooledBytes;
-    private final long limit;
+    private volatile long limit;
 
     ClBufferPool(cl_context context, long limit) {
         this.context = context;
@@ -69,22 +70,61 @@ final class ClBufferPool {
                 return m;
             }
         }
-        cl_mem m;
-        try {
-            m = create(bucket);
-        } catch (CLException first) {
-            long released = trim();
-            try {
-                m = create(bucket);
-            } catch (CLException second) {
-                throw new TesseraException("OpenCL device out of memory: could not allocate " + bucket + " bytes ("
-                        + second.getMessage() + ") after releasing " + released + " pooled bytes; " + liveBytes.get()
-                        + " bytes in " + liveBuffers.get() + " live buffers"
-                        + (limit == Long.MAX_VALUE ? "" : "; limit " + limit + " bytes (tessera.opencl.memoryLimit)"), second);
-            }
+        CLException[] failure = new CLException[1];
+        cl_mem m = tryCreate(bucket, failure);
+        long released = 0;
+        if (m == null) {                       // out of memory: first give the pooled buffers back
+            released += trim();
+            m = tryCreate(bucket, failure);
+        }
+        if (m == null) {
+            // then tensors nobody closed and nobody references: they hold device memory the Java heap does not
+            // see, so the GC may not have run for them yet
+            released += collectForgotten();
+            m = tryCreate(bucket, failure);
+        }
+        if (m == null) {
+            throw new TesseraException("OpenCL device out of memory: could not allocate " + bucket + " bytes (" + failure[0].getMessage()
+                    + ") after releasing " + released + " pooled bytes; " + liveBytes.get() + " bytes in " + liveBuffers.get()
+                    + " live buffers" + (limit == Long.MAX_VALUE ? "" : "; limit " + limit + " bytes (tessera.opencl.memoryLimit)"), failure[0]);
         }
         count(bucket);
         return m;
+    }
+
+    /** A new buffer, or null (with the error in {@code failure[0]}) when the device (or the limit) refuses. */
+    private cl_mem tryCreate(long bucket, CLException[] failure) {
+        try {
+            return create(bucket);
+        } catch (CLException e) {
+            failure[0] = e;
+            return null;
+        }
+    }
+
+    /** Runs the garbage collector and waits (up to ~200 ms) for Cleaners to release unreachable tensors' buffers. */
+    private long collectForgotten() {
+        long before = liveBytes.get();
+        System.gc();
+        for (int i = 0; i < 40 && liveBytes.get() >= before; i++) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (liveBytes.get() < before) LOG.debug("out of device memory: the GC freed {} bytes of tensors nobody closed", before - liveBytes.get());
+        return trim();
+    }
+
+    /** Changes the limit on live + pooled bytes (tests inject out-of-memory with it). */
+    void setLimit(long limit) {
+        this.limit = limit;
+    }
+
+    long limit() {
+        return limit;
     }
 
     private cl_mem create(long bucket) {

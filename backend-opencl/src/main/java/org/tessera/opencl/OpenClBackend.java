@@ -113,6 +113,19 @@ final class OpenClBackend implements Backend {
         return new MemoryStats(pool.liveBuffers(), pool.liveBytes(), pool.pooledBytes());
     }
 
+    /** Changes the cap on live + pooled device bytes (property tessera.opencl.memoryLimit sets it at start). */
+    void setMemoryLimit(long bytes) {
+        pool.setLimit(bytes);
+    }
+
+    long memoryLimit() {
+        return pool.limit();
+    }
+
+    ProgramCache programs() {
+        return programs;
+    }
+
     /** Returns pooled buffers to the device (they are otherwise kept for reuse); returns the bytes freed. */
     long trimPool() {
         return pool.trim();
