@@ -8,10 +8,10 @@ import org.tessera.backend.BinaryOp;
 import org.tessera.backend.UnaryOp;
 
 /**
- * Vector API versions of the hot op rows for dense F32 data (transcendentals use the JDK's SVML-backed
- * intrinsics: tanh on 16M floats takes ~10 ms per thread against ~560 ms for Math.tanh). Each formula
- * mirrors its {@link UnaryOp}/{@link BinaryOp} row; tails shorter than a vector go through the row itself.
- * Loaded only through {@link SimdSupport}.
+ * Vector API versions of the hot op rows for dense F32 data. exp, tanh and sigmoid come from {@link VectorMath}
+ * (bit-reproducible whatever the JIT did; tanh on 16M floats ~10 ms per thread against ~560 ms for Math.tanh).
+ * Each formula mirrors its {@link UnaryOp}/{@link BinaryOp} row; tails shorter than a vector go through the row
+ * itself. Loaded only through {@link SimdSupport}.
  */
 final class SimdElementwise implements FastElementwise {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -20,7 +20,7 @@ final class SimdElementwise implements FastElementwise {
     public boolean supports(UnaryOp op, boolean backward) {
         return switch (op) {
             case NEG, ADD_SCALAR, MUL_SCALAR, DIV_SCALAR, EXP, TANH, SIGMOID, RELU, LEAKY_RELU -> true;
-            case LOG, SQRT, ABS, CLAMP -> !backward;
+            case SQRT, ABS, CLAMP -> !backward;
             default -> false;
         };
     }
@@ -41,13 +41,12 @@ final class SimdElementwise implements FastElementwise {
                 case ADD_SCALAR -> v.add(p);
                 case MUL_SCALAR -> v.mul(p);
                 case DIV_SCALAR -> v.div(p);
-                case EXP -> v.lanewise(VectorOperators.EXP);
-                case LOG -> v.lanewise(VectorOperators.LOG);
+                case EXP -> VectorMath.exp(v);
                 case SQRT -> v.sqrt();
                 case ABS -> v.abs();
-                case TANH -> v.lanewise(VectorOperators.TANH);
-                // 1 / (1 + e^-x): in float e^-x overflows to +Inf for x < -88, giving exactly 0
-                case SIGMOID -> FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+                case TANH -> VectorMath.tanh(v);
+                // 1 / (1 + e^-x): e^-x is +Inf for x < -88.7, giving exactly 0
+                case SIGMOID -> FloatVector.broadcast(S, 1f).div(VectorMath.exp(v.neg()).add(1f));
                 case RELU -> v.max(0f);
                 case LEAKY_RELU -> v.blend(v.mul(p), v.compare(VectorOperators.LE, 0f));
                 case CLAMP -> v.max(p).min(q);

@@ -23,7 +23,8 @@ public enum UnaryOp {
     ABS       ("abs",        Saves.X,    true,  (x, p, q) -> Math.abs(x),                          (dy, x, p, q) -> dy * Math.signum(x),                   "fabs(x)",                                "dy * sign(x)"),
     // d/dx x^p = p*x^(p-1); PyTorch defines the gradient of x^0 as 0 everywhere (also at x = 0).
     POW       ("pow",        Saves.X,    false, (x, p, q) -> Math.pow(x, p),                       (dy, x, p, q) -> p == 0 ? 0 : dy * p * Math.pow(x, p - 1), "pow(x, p)",                          "p == 0 ? 0 : dy * p * pow(x, p - 1)"),
-    TANH      ("tanh",       Saves.Y,    false, (x, p, q) -> Math.tanh(x),                         (dy, y, p, q) -> dy * (1 - y * y),                      "tanh(x)",                                "dy * (1 - y * y)"),
+    // past 9.1 (float) or 19.1 (double) tanh rounds to +-1; PoCL's tanh returned 0.99999994 there, even for +Inf
+    TANH      ("tanh",       Saves.Y,    false, (x, p, q) -> Math.tanh(x),                         (dy, y, p, q) -> dy * (1 - y * y),                      "fabs(x) > (sizeof(CT) == 4 ? (CT) 9.1f : (CT) 19.1) ? copysign((CT) 1, x) : tanh(x)", "dy * (1 - y * y)"),
     // Two branches so that exp never overflows: for x < 0 use e^x / (1 + e^x).
     SIGMOID   ("sigmoid",    Saves.Y,    false, (x, p, q) -> Functions.sigmoid(x),                 (dy, y, p, q) -> dy * y * (1 - y),                      "x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))", "dy * y * (1 - y)"),
     RELU      ("relu",       Saves.X,    false, (x, p, q) -> x > 0 ? x : 0,                        (dy, x, p, q) -> x > 0 ? dy : 0,                        "x > 0 ? x : 0",                          "x > 0 ? dy : 0"),
