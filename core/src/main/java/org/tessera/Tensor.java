@@ -219,10 +219,9 @@ public final class Tensor implements AutoCloseable {
     private Object toHost(DType as) {
         checkOpen();
         Tensor src = this;
-        if (as != dtype()) {
-            try (var off = org.tessera.autograd.Autograd.noGrad()) {
-                src = to(as);
-            }
+        if (as != dtype()) {            // a plain conversion: not an op (no graph, no anomaly check on a read)
+            src = empty(device, as, shape);
+            be().copy(strided(), src.strided());
         }
         int n = Shapes.numel(shape);
         Object host = switch (as) {
@@ -246,9 +245,10 @@ public final class Tensor implements AutoCloseable {
 
     /** True when no element is NaN or infinite (always true for I32). */
     public boolean allFinite() {
-        if (!dtype().isFloating()) return true;
-        for (double v : toDoubleArray()) {
-            if (!Double.isFinite(v)) return false;
+        if (dtype() == DType.F32) {
+            for (float v : toFloatArray()) if (!Float.isFinite(v)) return false;
+        } else if (dtype() == DType.F64) {
+            for (double v : toDoubleArray()) if (!Double.isFinite(v)) return false;
         }
         return true;
     }
