@@ -15,8 +15,9 @@ public enum BinaryOp {
     MUL     ("mul",       true,  "b",  "a",    (a, b) -> a * b,        (dy, a, b) -> dy * b,                          (dy, a, b) -> dy * a,                           "a * b", "dy * b", "dy * a"),
     DIV     ("div",       false, "b",  "ab",   (a, b) -> a / b,        (dy, a, b) -> dy / b,                          (dy, a, b) -> -dy * a / (b * b),                "a / b", "dy / b", "-dy * a / (b * b)"),
     // Ties split the gradient in half between both inputs, as PyTorch does.
-    MAXIMUM ("maximum",   true,  "ab", "ab",   Math::max,              (dy, a, b) -> a > b ? dy : a == b ? dy / 2 : 0, (dy, a, b) -> b > a ? dy : a == b ? dy / 2 : 0, "fmax(a, b)", "a > b ? dy : a == b ? dy / 2 : 0", "b > a ? dy : a == b ? dy / 2 : 0"),
-    MINIMUM ("minimum",   true,  "ab", "ab",   Math::min,              (dy, a, b) -> a < b ? dy : a == b ? dy / 2 : 0, (dy, a, b) -> b < a ? dy : a == b ? dy / 2 : 0, "fmin(a, b)", "a < b ? dy : a == b ? dy / 2 : 0", "b < a ? dy : a == b ? dy / 2 : 0");
+    // NaN propagates, as Math.max and PyTorch (OpenCL's fmax/fmin return the other operand)
+    MAXIMUM ("maximum",   true,  "ab", "ab",   Math::max,              (dy, a, b) -> a > b ? dy : a == b ? dy / 2 : 0, (dy, a, b) -> b > a ? dy : a == b ? dy / 2 : 0, "isnan(a) || isnan(b) ? a + b : fmax(a, b)", "a > b ? dy : a == b ? dy / 2 : 0", "b > a ? dy : a == b ? dy / 2 : 0"),
+    MINIMUM ("minimum",   true,  "ab", "ab",   Math::min,              (dy, a, b) -> a < b ? dy : a == b ? dy / 2 : 0, (dy, a, b) -> b < a ? dy : a == b ? dy / 2 : 0, "isnan(a) || isnan(b) ? a + b : fmin(a, b)", "a < b ? dy : a == b ? dy / 2 : 0", "b < a ? dy : a == b ? dy / 2 : 0");
 
     @FunctionalInterface
     public interface Forward {

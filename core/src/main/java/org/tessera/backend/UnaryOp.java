@@ -33,7 +33,7 @@ public enum UnaryOp {
     // log(1 + e^x), linear above 20 as in PyTorch, where the difference is below double epsilon.
     SOFTPLUS  ("softplus",   Saves.X,    false, (x, p, q) -> x > 20 ? x : Math.log1p(Math.exp(x)), (dy, x, p, q) -> dy * Functions.sigmoid(x),          "x > 20 ? x : log1p(exp(x))",             "dy / (1 + exp(-x))"),
     // The gradient passes where min <= x <= max (inclusive, as PyTorch).
-    CLAMP     ("clamp",      Saves.X,    true,  (x, p, q) -> Math.min(Math.max(x, p), q),          (dy, x, p, q) -> x >= p && x <= q ? dy : 0,             "fmin(fmax(x, p), q)",                    "x >= p && x <= q ? dy : 0");
+    CLAMP     ("clamp",      Saves.X,    true,  (x, p, q) -> Math.min(Math.max(x, p), q),          (dy, x, p, q) -> x >= p && x <= q ? dy : 0,             "isnan(x) ? x : fmin(fmax(x, p), q)",    "x >= p && x <= q ? dy : 0");
 
     /** Which tensor the backward formula reads besides {@code dy}. */
     public enum Saves { NONE, X, Y }
