@@ -85,6 +85,7 @@ final class OpenClBackend implements Backend {
         this.queue = clCreateCommandQueue(context, device.id(), 0, null);
         this.programs = new ProgramCache(context, device);
         this.pool = new ClBufferPool(context, memoryLimit);
+        this.columnSumOutputs = Integer.getInteger("tessera.opencl.columnSumOutputs", 4 * LOCAL * Math.max(1, device.computeUnits()));
     }
 
     @Override
@@ -318,7 +319,7 @@ final class OpenClBackend implements Backend {
         DType t = x.dtype();
         int kept = s.keptShape.length;
         if ((op == ReduceOp.SUM || op == ReduceOp.MEAN) && kept > 0 && s.keptStrides[0][kept - 1] == 1
-                && s.outputs >= 4 * LOCAL * Math.max(1, device.computeUnits())) {
+                && s.outputs >= columnSumOutputs) {
             launch(t, Program.REDUCE, "reduce_sum_columns", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
                     x.buffer(), out.buffer(), rows, op == ReduceOp.MEAN ? 1 : 0);
             return;
@@ -337,8 +338,16 @@ final class OpenClBackend implements Backend {
         }
     }
 
-    /** Elements of a row per work-group in the first pass of a two-pass reduction. */
-    static final int CHUNK_ELEMENTS = 1 << 14;
+    /**
+     * Elements of a row per work-group in the first pass of a two-pass reduction (property tessera.opencl.reduceChunk;
+     * the oclgrind run makes it tiny so its small sizes reach the two-pass kernels).
+     */
+    static final int CHUNK_ELEMENTS = Integer.getInteger("tessera.opencl.reduceChunk", 1 << 14);
+    /**
+     * Outputs from which a sum over leading dims takes the column kernel (default: 4 work-groups' worth per compute
+     * unit; property tessera.opencl.columnSumOutputs, set to 1 in the oclgrind run).
+     */
+    private final int columnSumOutputs;
 
     /**
      * How many pieces each row is cut into: 1 (one work-group per output) unless there are too few outputs to
