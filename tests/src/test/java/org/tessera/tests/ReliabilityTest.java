@@ -69,6 +69,46 @@ class ReliabilityTest {
     }
 
     /**
+     * The same training without scopes or close(): nothing is freed explicitly, so memory is the garbage collector's
+     * (heap arrays on the CPU, Cleaners on OpenCL). It stays bounded: after 10,000 steps and a collection, the
+     * device holds about what it held after 1,000, and the heap has not grown with the steps.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.tessera.tests.Devices#all")
+    void withoutScopesMemoryStaysBoundedThroughTheGarbageCollector(Device d) throws InterruptedException {
+        Rng rng = new Rng(1);
+        Tensor x = Tensor.randn(d, rng, 64, 16), y = x.narrow(1, 0, 1).tanh();
+        Sequential m = small(d, 3);
+        long[] heap = new long[2], live = new long[2];
+        for (int s = 1; s <= 10_000; s++) {
+            m.zeroGrad();
+            m.forward(x).sub(y).pow(2).mean().backward();
+            try (var off = org.tessera.autograd.Autograd.noGrad()) {
+                for (Tensor p : m.parameters()) p.subi(p.grad().mul(0.05));
+            }
+            if (s == 1000 || s == 10_000) {
+                int k = s == 1000 ? 0 : 1;
+                collect(d);
+                heap[k] = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+                live[k] = d.memory().liveBuffers();
+            }
+        }
+        assertTrue(heap[1] < heap[0] + (64L << 20), "heap after 1,000 and 10,000 steps: " + heap[0] + " -> " + heap[1]);
+        if (d.implementation().needsRelease()) {    // device memory: every forgotten buffer came back through a Cleaner
+            assertTrue(live[1] <= live[0] + 100, "live buffers after 1,000 and 10,000 steps: " + live[0] + " -> " + live[1]);
+        }
+    }
+
+    /** A full collection, then time for the Cleaner thread to release what it found. */
+    static void collect(Device d) throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        d.synchronize();
+    }
+
+    /**
      * Two threads train two models on the same device at once: each ends exactly where the same training ends when
      * run alone (scopes and grad mode are per thread; the backend serialises what must be serialised).
      */
