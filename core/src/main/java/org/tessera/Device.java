@@ -63,7 +63,9 @@ public final class Device {
             return same;
         }
         Device device = new Device(key, provider, argument);
-        device.backend = provider.open(argument);   // fails here, once, for a device that does not exist
+        Backend opened = provider.open(argument);   // fails here, once, for a device that does not exist
+        // synchronous backends are timed around each call by the profiler (a flag check when it is off)
+        device.backend = opened.asynchronous() ? opened : new org.tessera.profile.ProfilingBackend(key, opened);
         Device raced = DEVICES.putIfAbsent(key, device);
         return raced != null ? raced : device;
     }

@@ -65,6 +65,10 @@ final class OpenClBackend implements Backend {
     private final Map<DType, ClBuffer> dummies = new EnumMap<>(DType.class);
     private final Object lock = new Object();
     private volatile boolean closed;
+    private final boolean profiling;
+    /** Kernels launched with an event while profiling, not yet read back: names and events side by side. */
+    private final java.util.List<String> profiledNames = new java.util.ArrayList<>();
+    private final java.util.List<org.jocl.cl_event> profiledEvents = new java.util.ArrayList<>();
 
     OpenClBackend(ClDevice device) {
         this(device, System.getProperty("tessera.opencl.gemm", device.gpu() ? "gemm_tiled" : "gemm"));
@@ -82,7 +86,10 @@ final class OpenClBackend implements Backend {
         this.tm = wide ? 8 : 4;
         this.tn = wide ? 16 : 8;
         this.context = clCreateContext(null, 1, new org.jocl.cl_device_id[] {device.id()}, null, null, null);
-        this.queue = clCreateCommandQueue(context, device.id(), 0, null);
+        // with the profiler on at start-up, kernels are timed on the device (event timestamps)
+        this.profiling = org.tessera.profile.Profiler.enabled();
+        this.queue = clCreateCommandQueue(context, device.id(), profiling ? CL_QUEUE_PROFILING_ENABLE : 0, null);
+        if (profiling) org.tessera.profile.Profiler.register(this::flushProfile);
         this.programs = new ProgramCache(context, device);
         this.pool = new ClBufferPool(context, memoryLimit);
         this.columnSumOutputs = Integer.getInteger("tessera.opencl.columnSumOutputs", 4 * LOCAL * Math.max(1, device.computeUnits()));
@@ -102,6 +109,29 @@ final class OpenClBackend implements Backend {
 
     ClDevice device() {
         return device;
+    }
+
+    @Override
+    public boolean asynchronous() {
+        return true;
+    }
+
+    /** Waits for the profiled kernels, records each one's device time (end - start) and releases the events. */
+    private void flushProfile() {
+        synchronized (lock) {
+            if (profiledEvents.isEmpty() || closed) return;
+            clFinish(queue);
+            long[] start = new long[1], end = new long[1];
+            for (int i = 0; i < profiledEvents.size(); i++) {
+                org.jocl.cl_event ev = profiledEvents.get(i);
+                clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, Sizeof.cl_ulong, Pointer.to(start), null);
+                clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, Sizeof.cl_ulong, Pointer.to(end), null);
+                org.tessera.profile.Profiler.record("opencl:" + device.index(), "kernel " + profiledNames.get(i), end[0] - start[0]);
+                clReleaseEvent(ev);
+            }
+            profiledEvents.clear();
+            profiledNames.clear();
+        }
     }
 
     @Override
@@ -559,7 +589,15 @@ final class OpenClBackend implements Backend {
                     else if (a instanceof Ct c) clSetKernelArg(k, i, Sizeof.cl_float, Pointer.to(new float[] {(float) c.value}));
                     else throw new IllegalArgumentException("unsupported kernel argument " + a);
                 }
-                clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
+                if (profiling && org.tessera.profile.Profiler.enabled()) {
+                    org.jocl.cl_event ev = new org.jocl.cl_event();
+                    clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, ev);
+                    profiledNames.add(name);
+                    profiledEvents.add(ev);
+                    if (profiledEvents.size() >= 4096) flushProfile();
+                } else {
+                    clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
+                }
             } catch (CLException e) {
                 lastArgs.remove(k);   // the kernel's arguments are now unknown
                 throw new TesseraException("OpenCL kernel '" + name + "' (" + t + ") failed on " + device.name() + ": "

@@ -138,6 +138,28 @@ class OpenClBackendTest {
     }
 
     @Test
+    void withTheProfilerOnKernelsAreTimedOnTheDevice() {
+        org.tessera.profile.Profiler.enable();
+        OpenClBackend be = new OpenClBackend(first());          // reads the profiler's state when it is made
+        try {
+            org.tessera.profile.Profiler.reset();
+            Buffer x = be.allocate(DType.F32, 1 << 16);
+            org.tessera.backend.Strided v = new org.tessera.backend.Strided(x, new int[] {1 << 16}, new int[] {1}, 0);
+            be.fill(v, 2);
+            be.unary(org.tessera.backend.UnaryOp.TANH, 0, 0, v, v);
+            List<org.tessera.profile.Profiler.Entry> e = org.tessera.profile.Profiler.snapshot();
+            assertTrue(e.stream().anyMatch(r -> r.device().equals("opencl:" + first().index()) && r.name().equals("kernel unary_dense_tanh")
+                    && r.calls() == 1 && r.nanos() > 0), org.tessera.profile.Profiler.report(10));
+            assertTrue(e.stream().anyMatch(r -> r.name().equals("kernel fill")), org.tessera.profile.Profiler.report(10));
+            be.release(x);
+        } finally {
+            org.tessera.profile.Profiler.disable();
+            org.tessera.profile.Profiler.reset();
+            be.close();
+        }
+    }
+
+    @Test
     void theMemoryLimitPropertyParsesSizes() {
         try {
             System.setProperty("tessera.opencl.memoryLimit", "512m");

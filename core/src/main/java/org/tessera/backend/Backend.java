@@ -25,6 +25,14 @@ public interface Backend {
     /** The device's type, parallel units, memory and fp64 support. */
     DeviceInfo info();
 
+    /**
+     * Whether calls only queue work (a GPU queue) rather than finish it before returning. Synchronous backends are
+     * timed by the profiler around each call; asynchronous ones must time their kernels themselves.
+     */
+    default boolean asynchronous() {
+        return false;
+    }
+
     /** Waits until every queued op of this device has finished (asynchronous backends; a no-op otherwise). */
     default void synchronize() {
     }
