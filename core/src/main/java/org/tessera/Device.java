@@ -149,6 +149,11 @@ public final class Device {
         return implementation().memory();
     }
 
+    /** Starts a new peak for {@link org.tessera.backend.MemoryStats#peakLiveBytes()}. */
+    public void resetPeakMemory() {
+        implementation().resetPeakMemory();
+    }
+
     public void synchronize() {
         backend.synchronize();
     }

@@ -27,6 +27,11 @@ final class Storage {
         if (handles.decrementAndGet() == 0) backend.release(buffer);
     }
 
+    /** Whether exactly one open handle refers to this storage (no view or alias could see a write to it). */
+    boolean soleHandle() {
+        return handles.get() == 1;
+    }
+
     int version() {
         return version;
     }

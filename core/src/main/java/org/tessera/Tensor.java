@@ -363,8 +363,8 @@ public final class Tensor implements AutoCloseable {
         Tensor seed = gradient != null ? gradient : onesLike(this);
         Map<Tensor, Tensor> leafGrads = Engine.run(List.of(this), List.of(seed), retainGraph, null);
         for (Map.Entry<Tensor, Tensor> e : leafGrads.entrySet()) {
-            e.getKey().accumulateGrad(e.getValue());
-            if (e.getValue() != gradient) e.getValue().close();
+            boolean adopted = e.getKey().accumulateGrad(e.getValue(), e.getValue() != gradient);
+            if (!adopted && e.getValue() != gradient) e.getValue().close();
         }
         if (gradient == null) seed.close();
     }
@@ -392,14 +392,24 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    private void accumulateGrad(Tensor g) {
+    /**
+     * Adds {@code g} into this leaf's gradient. A first gradient that the engine hands over ({@code mayAdopt}), dense,
+     * and seen by no other handle becomes the gradient itself (no copy: for an MLP's weights this saved a full copy
+     * of every weight gradient per step); otherwise it is copied. Returns whether {@code g} was adopted.
+     */
+    private boolean accumulateGrad(Tensor g, boolean mayAdopt) {
         try (var off = org.tessera.autograd.Autograd.noGrad()) {
             if (grad == null) {
+                if (mayAdopt && g.isContiguous() && g.storage.soleHandle() && Arrays.equals(g.shape, shape)) {
+                    grad = Scope.untrack(g);
+                    return true;
+                }
                 grad = g.contiguousCopy();
                 Scope.untrack(grad);
             } else {
                 grad.addi(g);
             }
+            return false;
         }
     }
 
@@ -844,12 +854,22 @@ public final class Tensor implements AutoCloseable {
                 new Strided(out.storage.buffer, new int[] {batchCount, m, n}, new int[] {m * n, n, 1}, 0), 1, 0);
         for (Tensor t : temps) t.close();
         int[] shapeA = shape, shapeB = o.shape;
+        boolean bTransposed = dim() == 2 && o.dim() == 2 && !o.isContiguous() && o.strides[0] == 1 && o.strides[1] == o.shape[0];
         return record("matmul", out, new Tensor[] {this, o},
                 new Tensor[] {o.requiresGrad ? this : null, requiresGrad ? o : null}, new String[] {"input 0", "input 1"},
                 (g, s, needs) -> {
                     Tensor[] grads = new Tensor[2];
                     if (s[1] != null) grads[0] = reduceBatch(g.matmul(s[1].transpose(-1, -2)), shapeA);
-                    if (s[0] != null) grads[1] = reduceBatch(s[0].transpose(-1, -2).matmul(g), shapeB);
+                    if (s[0] != null && bTransposed) {
+                        // b is a transposed view (x W^T in a Linear layer): compute its gradient in the same layout,
+                        // (g^T a)^T, so the transpose's own backward hands W a dense gradient and nothing is copied
+                        Tensor gt = g.transpose(-1, -2), dense = gt.matmul(s[0]);
+                        grads[1] = dense.transpose(-1, -2);
+                        gt.close();
+                        dense.close();
+                    } else if (s[0] != null) {
+                        grads[1] = reduceBatch(s[0].transpose(-1, -2).matmul(g), shapeB);
+                    }
                     return grads;
                 });
     }

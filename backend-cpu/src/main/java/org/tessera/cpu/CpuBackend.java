@@ -34,8 +34,9 @@ final class CpuBackend implements Backend {
     private final FastElementwise fast = SimdSupport.elementwise();
     private final BufferPool pool = BufferPool.forThisJvm();
     /** Counters of buffers allocated and not released (LongAdder: allocation is on every op's path, from many threads). */
-    private final java.util.concurrent.atomic.LongAdder liveBuffers = new java.util.concurrent.atomic.LongAdder(),
-            liveBytes = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder liveBuffers = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.AtomicLong liveBytes = new java.util.concurrent.atomic.AtomicLong(),
+            peakBytes = new java.util.concurrent.atomic.AtomicLong();
 
     CpuBackend(int threads) {
         this.parallel = new Parallel(threads);
@@ -61,7 +62,8 @@ final class CpuBackend implements Backend {
     public Buffer allocate(DType dtype, int numel) {
         Object reused = pool.take(dtype, numel);
         liveBuffers.increment();
-        liveBytes.add((long) numel * dtype.byteSize());
+        long live = liveBytes.addAndGet((long) numel * dtype.byteSize());
+        if (live > peakBytes.get()) peakBytes.accumulateAndGet(live, Math::max);
         return new CpuBuffer(dtype, reused != null ? reused : CpuBuffer.newArray(dtype, numel), numel);
     }
 
@@ -69,7 +71,7 @@ final class CpuBackend implements Backend {
     public void release(Buffer buffer) {
         CpuBuffer b = (CpuBuffer) buffer;
         liveBuffers.decrement();
-        liveBytes.add(-(long) b.capacity() * b.dtype.byteSize());
+        liveBytes.addAndGet(-(long) b.capacity() * b.dtype.byteSize());
         pool.give(b.dtype, b.array, b.capacity());   // small arrays are left to the garbage collector
     }
 
@@ -80,7 +82,12 @@ final class CpuBackend implements Backend {
 
     @Override
     public MemoryStats memory() {
-        return new MemoryStats(liveBuffers.sum(), liveBytes.sum(), pool.pooledBytes());
+        return new MemoryStats(liveBuffers.sum(), liveBytes.get(), pool.pooledBytes(), peakBytes.get());
+    }
+
+    @Override
+    public void resetPeakMemory() {
+        peakBytes.set(liveBytes.get());
     }
 
     @Override
@@ -107,6 +114,10 @@ final class CpuBackend implements Backend {
 
     @Override
     public void copy(Strided src, Strided dst) {
+        if (src.dtype() == dst.dtype() && src.isContiguous() && dst.isContiguous()) {   // a plain copy: no conversion
+            System.arraycopy(array(src), src.offset(), array(dst), dst.offset(), dst.numel());
+            return;
+        }
         map(dst, new Strided[] {src}, (in, out, n) -> System.arraycopy(in[0], 0, out, 0, n));
     }
 
@@ -171,6 +182,14 @@ final class CpuBackend implements Backend {
                     (s, e) -> fast.binary(op, as, a.offset() + s, bs, b.offset() + s, os, out.offset() + s, e - s));
             return;
         }
+        if (rowBroadcast(out, a, b) && fast.supports(op)) {   // x + bias: b repeats one contiguous row over out's rows
+            float[] as = (float[]) array(a), bs = (float[]) array(b), os = (float[]) array(out);
+            int row = out.shape()[out.rank() - 1], rows = out.numel() / Math.max(1, row);
+            parallel.forRange(rows, Math.max(1, ELEMENTWISE_GRAIN / Math.max(1, row)), (s, e) -> {
+                for (int r = s; r < e; r++) fast.binary(op, as, a.offset() + r * row, bs, b.offset(), os, out.offset() + r * row, row);
+            });
+            return;
+        }
         BinaryOp.Forward f = op.forward();
         map(out, new Strided[] {a, b}, (in, o, n) -> {
             double[] x = in[0], y = in[1];
@@ -180,6 +199,17 @@ final class CpuBackend implements Backend {
 
     @Override
     public void binaryBackward(BinaryOp op, int input, Strided dy, Strided a, Strided b, Strided out) {
+        // the hot rows on dense F32 operands: the gradient is dy, -dy or dy times the other operand
+        if (denseF32(out, dy) && (op == BinaryOp.ADD || op == BinaryOp.SUB)) {
+            if (op == BinaryOp.SUB && input == 1) unary(UnaryOp.NEG, 0, 0, dy, out);
+            else copy(dy, out);
+            return;
+        }
+        Strided other = input == 0 ? b : a;
+        if (op == BinaryOp.MUL && other != null && denseF32(out, dy, other) && fast.supports(op)) {
+            binary(BinaryOp.MUL, dy, other, out);
+            return;
+        }
         BinaryOp.Backward f = op.backward(input);
         map(out, new Strided[] {dy, a, b}, (in, o, n) -> {
             double[] g = in[0], x = in[1], y = in[2];
@@ -220,6 +250,15 @@ final class CpuBackend implements Backend {
     }
 
     /** All given views (nulls skipped) are dense F32, so the SIMD kernels can take them as flat arrays. */
+    /** Dense F32 out and a, and b one contiguous row (stride 1 in the last dim, 0 in every other): a bias. */
+    private static boolean rowBroadcast(Strided out, Strided a, Strided b) {
+        if (!denseF32(out, a) || b.dtype() != DType.F32 || out.rank() < 2) return false;
+        int[] st = b.strides();
+        if (st[st.length - 1] != 1) return false;
+        for (int d = 0; d < st.length - 1; d++) if (st[d] != 0) return false;
+        return true;
+    }
+
     private static boolean denseF32(Strided... views) {
         for (Strided v : views) if (v != null && (v.dtype() != DType.F32 || !v.isContiguous())) return false;
         return true;

@@ -28,6 +28,7 @@ final class ClBufferPool {
     private final Map<Long, ArrayDeque<cl_mem>> free = new HashMap<>();
     private final AtomicLong liveBuffers = new AtomicLong();
     private final AtomicLong liveBytes = new AtomicLong();
+    private final AtomicLong peakBytes = new AtomicLong();
     private long pooledBytes;
     private volatile long limit;
 
@@ -161,7 +162,16 @@ final class ClBufferPool {
 
     private void count(long bucket) {
         liveBuffers.incrementAndGet();
-        liveBytes.addAndGet(bucket);
+        long live = liveBytes.addAndGet(bucket);
+        if (live > peakBytes.get()) peakBytes.accumulateAndGet(live, Math::max);
+    }
+
+    long peakBytes() {
+        return peakBytes.get();
+    }
+
+    void resetPeak() {
+        peakBytes.set(liveBytes.get());
     }
 
     long liveBuffers() {

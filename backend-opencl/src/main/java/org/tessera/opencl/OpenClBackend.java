@@ -141,7 +141,12 @@ final class OpenClBackend implements Backend {
 
     @Override
     public MemoryStats memory() {
-        return new MemoryStats(pool.liveBuffers(), pool.liveBytes(), pool.pooledBytes());
+        return new MemoryStats(pool.liveBuffers(), pool.liveBytes(), pool.pooledBytes(), pool.peakBytes());
+    }
+
+    @Override
+    public void resetPeakMemory() {
+        pool.resetPeak();
     }
 
     /** Changes the cap on live + pooled device bytes (property tessera.opencl.memoryLimit sets it at start). */

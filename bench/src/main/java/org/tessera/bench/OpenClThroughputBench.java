@@ -1,5 +1,7 @@
 package org.tessera.bench;
 
+import org.tessera.cli.bench.ClPeer;
+
 import static org.jocl.CL.*;
 
 import java.util.concurrent.TimeUnit;

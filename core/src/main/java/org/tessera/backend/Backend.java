@@ -60,6 +60,9 @@ public interface Backend {
      */
     MemoryStats memory();
 
+    /** Starts a new peak: {@link MemoryStats#peakLiveBytes()} becomes the bytes live now. */
+    void resetPeakMemory();
+
     /** Copies a host array ({@code float[]}, {@code double[]} or {@code int[]} matching the dtype) into the buffer's first elements. */
     void write(Buffer buffer, Object hostArray);
 

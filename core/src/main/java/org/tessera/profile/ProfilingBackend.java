@@ -47,6 +47,7 @@ public final class ProfilingBackend implements Backend {
     @Override public void release(Buffer buffer) { inner.release(buffer); }
     @Override public boolean needsRelease() { return inner.needsRelease(); }
     @Override public MemoryStats memory() { return inner.memory(); }
+    @Override public void resetPeakMemory() { inner.resetPeakMemory(); }
 
     @Override
     public void write(Buffer buffer, Object hostArray) {

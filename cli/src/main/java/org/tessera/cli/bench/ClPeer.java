@@ -1,4 +1,4 @@
-package org.tessera.bench;
+package org.tessera.cli.bench;
 
 import static org.jocl.CL.*;
 
@@ -9,12 +9,12 @@ import org.jocl.cl_device_id;
 import org.jocl.cl_platform_id;
 
 /** A bare JOCL context and queue on the first OpenCL device (the one "opencl:0" names), for peers in benchmarks. */
-final class ClPeer implements AutoCloseable {
-    final cl_device_id device;
-    final cl_context context;
-    final cl_command_queue queue;
+public final class ClPeer implements AutoCloseable {
+    public final cl_device_id device;
+    public final cl_context context;
+    public final cl_command_queue queue;
 
-    ClPeer() {
+    public ClPeer() {
         CL.setExceptionsEnabled(true);
         int[] n = new int[1];
         clGetPlatformIDs(0, null, n);

@@ -1,0 +1,290 @@
+package org.tessera.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.knowm.xchart.AnnotationLine;
+import org.knowm.xchart.AnnotationText;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.tessera.Device;
+import org.tessera.backend.MemoryStats;
+import org.tessera.cli.bench.BenchCase;
+import org.tessera.cli.bench.Harness;
+import org.tessera.cli.bench.Peers;
+import org.tessera.cli.bench.Suites;
+import org.tessera.profile.Profiler;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tessera bench}: the suites on every chosen device, optionally beside PyTorch, NumPy and CLBlast measured in
+ * the same run; a table, results.json, results.csv and a chart per op; the large MLP's memory against its analytic
+ * minimum; with {@code --profile}, where one training step of each MLP spends its time.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Benchmark the CPU and OpenCL backends side by side (and against peers).")
+final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--suite", defaultValue = "quick", description = "quick (< 2 min here) or full (default: ${DEFAULT-VALUE})")
+    String suite;
+    @Option(names = "--devices", split = ",", description = "devices to run on (default: every available device)")
+    List<String> devices;
+    @Option(names = "--peers", description = "also time PyTorch and NumPy (bench/peers/peer.py, /usr/bin/python3) and CLBlast")
+    boolean peers;
+    @Option(names = "--peers-script", defaultValue = "bench/peers/peer.py", description = "(default: ${DEFAULT-VALUE})")
+    Path peerScript;
+    @Option(names = "--out", defaultValue = "bench-results", description = "directory for results.json, results.csv and charts (default: ${DEFAULT-VALUE})")
+    Path out;
+    @Option(names = "--profile", description = "print where one training step of each MLP spends its time, per device")
+    boolean profile;
+
+    /** One measured (case, runner): a device's spec or a peer's name. */
+    record Row(BenchCase c, String runner, boolean peer, Harness.Timing timing, String missing) {
+        double throughput() {
+            return timing == null ? Double.NaN : c.throughput(timing.median());
+        }
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (profile) Profiler.enable();            // before any device opens: OpenCL then times kernels on the device
+        PrintWriter w = spec.commandLine().getOut();
+        boolean full = switch (suite) {
+            case "quick" -> false;
+            case "full" -> true;
+            default -> throw new IllegalArgumentException("unknown suite '" + suite + "' (quick, full)");
+        };
+        List<BenchCase> cases = full ? Suites.full() : Suites.quick();
+        Harness harness = full ? Harness.FULL : Harness.QUICK;
+        List<Device> ds = new ArrayList<>();
+        if (devices == null) ds.addAll(Device.available());
+        else for (String s : devices) ds.add(Device.of(s));
+        Files.createDirectories(out);
+        w.println("tessera bench --suite " + suite + " on " + ds.stream().map(Device::spec).toList() + (peers ? " with peers" : ""));
+        for (Device d : ds) w.println("  " + d.description());
+        w.flush();
+
+        List<Row> rows = new ArrayList<>();
+        int steps = cases.size() * ds.size() + (peers ? 3 : 0);
+        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("bench " + suite).setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
+                .setMaxRenderedLength(110).setUpdateIntervalMillis(250).continuousUpdate().build()) {
+            for (BenchCase c : cases) {
+                for (Device d : ds) {
+                    bar.setExtraMessage(" " + c.key() + " on " + d.spec());
+                    try (BenchCase.Body body = c.setup().on(d)) {
+                        rows.add(new Row(c, d.spec(), false, harness.time(body, d), null));
+                    } catch (RuntimeException e) {
+                        rows.add(new Row(c, d.spec(), false, null, e.getMessage()));
+                    }
+                    bar.step();
+                }
+            }
+            if (peers) {
+                int threads = ds.stream().filter(d -> d.backend().equals("cpu")).findFirst().map(d -> d.info().computeUnits()).orElse(2);
+                for (String lib : new String[] {"torch", "numpy"}) {
+                    bar.setExtraMessage(" peer " + lib);
+                    Peers.python(lib, peerScript, cases, full, threads).forEach((k, r) -> rows.add(peerRow(cases, k, r)));
+                    bar.step();
+                }
+                bar.setExtraMessage(" peer clblast");
+                if (ds.stream().anyMatch(d -> d.backend().equals("opencl"))) {
+                    Peers.clblast(cases, harness).forEach((k, r) -> rows.add(peerRow(cases, k, r)));
+                }
+                bar.step();
+            }
+        }
+        table(w, cases, ds, rows);
+        writeResults(rows);
+        for (String op : cases.stream().map(BenchCase::op).distinct().toList()) chart(op, rows, ds);
+        memory(w, ds, full ? 1000 : 20);
+        if (profile) profileSteps(w, ds);
+        w.println("results: " + out.toAbsolutePath().resolve("results.json") + ", results.csv, and a chart per op (*.png)");
+        w.flush();
+        return 0;
+    }
+
+    private static Row peerRow(List<BenchCase> cases, String key, Peers.Result r) {
+        BenchCase c = cases.stream().filter(x -> x.key().equals(key)).findFirst().orElseThrow();
+        return new Row(c, r.peer(), true, r.timing(), r.missing());
+    }
+
+    private static Row find(List<Row> rows, BenchCase c, String runner) {
+        return rows.stream().filter(r -> r.c() == c && r.runner().equals(runner)).findFirst().orElse(null);
+    }
+
+    /** op, size, device, median, spread, throughput, speed vs the CPU backend, speed vs each peer (Tessera / peer). */
+    private void table(PrintWriter w, List<BenchCase> cases, List<Device> ds, List<Row> rows) {
+        List<String> peerNames = rows.stream().filter(Row::peer).map(Row::runner).distinct().toList();
+        List<String> header = new ArrayList<>(List.of("op", "size", "device", "median", "spread", "throughput", "vs cpu"));
+        for (String p : peerNames) header.add("vs " + p);
+        Table t = new Table(header.toArray(String[]::new));
+        for (BenchCase c : cases) {
+            Row cpu = ds.stream().filter(d -> d.backend().equals("cpu")).findFirst().map(d -> find(rows, c, d.spec())).orElse(null);
+            for (Device d : ds) {
+                Row r = find(rows, c, d.spec());
+                List<Object> cells = new ArrayList<>(List.of(c.op(), c.label(), d.spec()));
+                if (r == null || r.timing() == null) {
+                    cells.add("failed: " + (r == null ? "?" : r.missing()));
+                    t.row(cells.toArray());
+                    continue;
+                }
+                cells.add(time(r.timing().median()));
+                cells.add(String.format(Locale.ROOT, "%.0f%%", 100 * r.timing().spread()));
+                cells.add(String.format(Locale.ROOT, "%.3g %s", r.throughput(), c.unit().label));
+                cells.add(cpu == null || cpu.timing() == null ? "" : String.format(Locale.ROOT, "%.2fx", r.throughput() / cpu.throughput()));
+                for (String p : peerNames) {
+                    // CPU rows against the CPU peers, OpenCL rows against CLBlast (its peer on the same device)
+                    boolean samePlace = p.equals("clblast") == d.backend().equals("opencl");
+                    Row pr = find(rows, c, p);
+                    if (!samePlace || pr == null) cells.add("");
+                    else if (pr.timing() == null) cells.add("missing");
+                    else cells.add(String.format(Locale.ROOT, "%.2fx", r.throughput() / pr.throughput()));
+                }
+                t.row(cells.toArray());
+            }
+        }
+        t.print(w);
+        for (String p : peerNames) {
+            rows.stream().filter(r -> r.runner().equals(p) && r.timing() == null).map(Row::missing).distinct()
+                    .forEach(why -> w.println("  " + p + " missing for some cases: " + why));
+        }
+        w.println("  vs X = Tessera's throughput / X's throughput on the same work (above 1: Tessera is faster)");
+        w.flush();
+    }
+
+    static String time(double s) {
+        if (s < 1e-3) return String.format(Locale.ROOT, "%.1f us", s * 1e6);
+        if (s < 1) return String.format(Locale.ROOT, "%.2f ms", s * 1e3);
+        return String.format(Locale.ROOT, "%.2f s", s);
+    }
+
+    private void writeResults(List<Row> rows) throws IOException {
+        List<String> csv = new ArrayList<>(List.of("op,size,runner,peer,median_s,min_s,max_s,throughput,unit,missing"));
+        StringBuilder json = new StringBuilder("[\n");
+        for (int i = 0; i < rows.size(); i++) {
+            Row r = rows.get(i);
+            Harness.Timing t = r.timing();
+            csv.add(String.join(",", q(r.c().op()), q(r.c().label()), q(r.runner()), Boolean.toString(r.peer()),
+                    t == null ? "" : Double.toString(t.median()), t == null ? "" : Double.toString(t.min()), t == null ? "" : Double.toString(t.max()),
+                    t == null ? "" : Double.toString(r.throughput()), q(r.c().unit().label), q(r.missing() == null ? "" : r.missing())));
+            json.append(String.format(Locale.ROOT, "  {\"op\": %s, \"size\": %s, \"runner\": %s, \"peer\": %s, \"median_s\": %s, \"min_s\": %s, "
+                            + "\"max_s\": %s, \"throughput\": %s, \"unit\": %s, \"missing\": %s}%s%n",
+                    js(r.c().op()), js(r.c().label()), js(r.runner()), r.peer(), t == null ? "null" : t.median(), t == null ? "null" : t.min(),
+                    t == null ? "null" : t.max(), t == null ? "null" : r.throughput(), js(r.c().unit().label),
+                    r.missing() == null ? "null" : js(r.missing()), i + 1 < rows.size() ? "," : ""));
+        }
+        json.append("]\n");
+        Files.write(out.resolve("results.csv"), csv);
+        Files.writeString(out.resolve("results.json"), json);
+    }
+
+    private static String q(String s) {
+        return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+    }
+
+    private static String js(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    /** Throughput against size, a line per device and peer; where OpenCL first beats the CPU, a marked line. */
+    private void chart(String op, List<Row> rows, List<Device> ds) throws IOException {
+        List<Row> mine = rows.stream().filter(r -> r.c().op().equals(op) && r.timing() != null).toList();
+        if (mine.isEmpty()) return;
+        String unit = mine.get(0).c().unit().label;
+        XYChart c = new XYChartBuilder().width(900).height(520).title(op).xAxisTitle(op.startsWith("gemm (") ? "flops per product" : "size")
+                .yAxisTitle(unit).build();
+        boolean sized = mine.stream().map(r -> r.c().size()).distinct().count() > 1;
+        c.getStyler().setXAxisLogarithmic(sized && !op.equals("mlp step"));
+        Map<String, List<Row>> byRunner = new LinkedHashMap<>();
+        for (Row r : mine) byRunner.computeIfAbsent(r.runner(), k -> new ArrayList<>()).add(r);
+        for (var e : byRunner.entrySet()) {
+            double[] x = e.getValue().stream().mapToDouble(r -> r.c().size()).toArray();
+            double[] y = e.getValue().stream().mapToDouble(Row::throughput).toArray();
+            c.addSeries(e.getKey(), x, y);
+        }
+        String cpu = ds.stream().filter(d -> d.backend().equals("cpu")).map(Device::spec).findFirst().orElse(null);
+        String ocl = ds.stream().filter(d -> d.backend().equals("opencl")).map(Device::spec).findFirst().orElse(null);
+        if (cpu != null && ocl != null && byRunner.containsKey(cpu) && byRunner.containsKey(ocl) && !op.equals("mlp step")) {
+            for (Row r : byRunner.get(ocl)) {
+                Row base = byRunner.get(cpu).stream().filter(b -> b.c() == r.c()).findFirst().orElse(null);
+                if (base != null && r.throughput() > base.throughput()) {
+                    c.addAnnotation(new AnnotationLine(r.c().size(), true, false));
+                    c.addAnnotation(new AnnotationText(ocl + " overtakes " + cpu + " at " + r.c().label(), r.c().size(), r.throughput(), false));
+                    break;
+                }
+            }
+        }
+        String file = op.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("-$", "") + ".png";
+        BitmapEncoder.saveBitmap(c, out.resolve(file).toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    /**
+     * The large MLP's memory: the most bytes live at once during a training step (model, inputs, gradients, Adam's
+     * moments, activations and every temporary) against the analytic minimum (parameters + gradients + Adam's two
+     * moments + activations saved for backward + the batch), and live bytes after 3 and after {@code 3 + steps}
+     * steps (growth). Heap-backed CPU buffers count as the backend allocates them; pooling does not hide a peak.
+     */
+    private void memory(PrintWriter w, List<Device> ds, int steps) {
+        Suites.Mlp m = Suites.Mlp.LARGE;
+        long minimum = 4 * (4 * m.parameters() + m.savedActivationsPerExample() * 512 + 512L * 784 + 512);
+        Table t = new Table("device", "peak during steps", "analytic minimum", "peak / minimum", "live after 3 steps", "after " + (steps + 3),
+                "growth");
+        for (Device d : ds) {
+            d.synchronize();
+            long base = d.memory().liveBytes();
+            d.resetPeakMemory();
+            try (Suites.Step s = m.prepare(d)) {
+                for (int i = 0; i < 3; i++) s.run();
+                d.synchronize();
+                MemoryStats a = d.memory();
+                for (int i = 0; i < steps; i++) s.run();
+                d.synchronize();
+                MemoryStats b = d.memory();
+                long peak = b.peakLiveBytes() - base;
+                t.row(d.spec(), mb(peak), mb(minimum), String.format(Locale.ROOT, "%.2f", peak / (double) minimum), mb(a.liveBytes() - base),
+                        mb(b.liveBytes() - base), mb(b.liveBytes() - a.liveBytes()));
+            }
+        }
+        w.println("memory of the large MLP step (" + m.description + "):");
+        t.print(w);
+    }
+
+    private static String mb(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+    }
+
+    /** One step of each MLP per device under the profiler, after two warm-up steps. */
+    private void profileSteps(PrintWriter w, List<Device> ds) {
+        for (Suites.Mlp m : Suites.Mlp.values()) {
+            for (Device d : ds) {
+                try (Suites.Step s = m.prepare(d)) {
+                    s.run();
+                    s.run();
+                    d.synchronize();
+                    Profiler.reset();
+                    s.run();
+                    d.synchronize();
+                    w.println("profile of one " + m.key() + " MLP step (" + m.description + ") on " + d.spec() + ":");
+                    w.print(Profiler.report(12));
+                }
+            }
+        }
+        w.flush();
+    }
+}

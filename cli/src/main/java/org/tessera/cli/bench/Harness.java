@@ -1,0 +1,61 @@
+package org.tessera.cli.bench;
+
+import java.util.Arrays;
+import org.tessera.Device;
+
+/**
+ * Times a body the way JMH's sample mode would, kept small enough to drive from the command: warm-up (programs
+ * built, JIT compiled, pools filled) until the time per iteration has settled, then {@code samples} samples,
+ * each running the body enough times to last at least {@code sampleSeconds}; the device is synchronised after
+ * every iteration, so queued work is inside the timing. Reports the median per-iteration time and the spread.
+ */
+public record Harness(double warmupSeconds, int samples, double sampleSeconds) {
+
+    public static final Harness QUICK = new Harness(0.3, 5, 0.08);
+    public static final Harness FULL = new Harness(1.0, 9, 0.25);
+
+    /** Median seconds per iteration and the range of the samples. */
+    public record Timing(double median, double min, double max, int samples, long iterations) {
+        /** (max - min) / median: how much the samples disagreed. */
+        public double spread() {
+            return (max - min) / median;
+        }
+    }
+
+    /** Warm-up never takes longer than this, settled or not. */
+    static final double MAX_WARMUP_SECONDS = 8;
+
+    public Timing time(BenchCase.Body body, Device d) {
+        // warm-up in rounds of ~warmupSeconds/3 until two rounds agree within 10% (the JIT has settled) and at
+        // least warmupSeconds have passed
+        long start = System.nanoTime();
+        double previous = Double.NaN, perIteration;
+        while (true) {
+            long t = System.nanoTime();
+            int n = 0;
+            while (n < 3 || System.nanoTime() - t < warmupSeconds / 3 * 1e9) {
+                once(body, d);
+                n++;
+            }
+            perIteration = (System.nanoTime() - t) / 1e9 / n;
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            boolean settled = Math.abs(perIteration - previous) <= 0.1 * perIteration;
+            if ((settled && elapsed >= warmupSeconds) || elapsed >= MAX_WARMUP_SECONDS) break;
+            previous = perIteration;
+        }
+        int reps = (int) Math.max(1, Math.min(1_000_000, Math.ceil(sampleSeconds / Math.max(perIteration, 1e-9))));
+        double[] s = new double[samples];
+        for (int i = 0; i < samples; i++) {
+            long t = System.nanoTime();
+            for (int r = 0; r < reps; r++) once(body, d);
+            s[i] = (System.nanoTime() - t) / 1e9 / reps;
+        }
+        Arrays.sort(s);
+        return new Timing(s[samples / 2], s[0], s[samples - 1], samples, (long) reps * samples);
+    }
+
+    private static void once(BenchCase.Body body, Device d) {
+        body.run();
+        d.synchronize();
+    }
+}
