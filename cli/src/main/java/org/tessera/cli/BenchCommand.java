@@ -112,7 +112,7 @@ final class BenchCommand implements Callable<Integer> {
         table(w, cases, ds, rows);
         writeResults(rows);
         for (String op : cases.stream().map(BenchCase::op).distinct().toList()) chart(op, rows, ds);
-        memory(w, ds, full ? 1000 : 20);
+        memory(w, ds, full ? 100 : 5);
         if (profile) profileSteps(w, ds);
         w.println("results: " + out.toAbsolutePath().resolve("results.json") + ", results.csv, and a chart per op (*.png)");
         w.flush();

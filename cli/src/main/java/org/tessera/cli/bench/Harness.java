@@ -9,10 +9,10 @@ import org.tessera.Device;
  * each running the body enough times to last at least {@code sampleSeconds}; the device is synchronised after
  * every iteration, so queued work is inside the timing. Reports the median per-iteration time and the spread.
  */
-public record Harness(double warmupSeconds, int samples, double sampleSeconds) {
+public record Harness(double warmupSeconds, int samples, double sampleSeconds, double maxWarmupSeconds) {
 
-    public static final Harness QUICK = new Harness(0.3, 5, 0.08);
-    public static final Harness FULL = new Harness(1.0, 9, 0.25);
+    public static final Harness QUICK = new Harness(0.2, 5, 0.06, 3);
+    public static final Harness FULL = new Harness(1.0, 9, 0.25, 10);
 
     /** Median seconds per iteration and the range of the samples. */
     public record Timing(double median, double min, double max, int samples, long iterations) {
@@ -21,9 +21,6 @@ public record Harness(double warmupSeconds, int samples, double sampleSeconds) {
             return (max - min) / median;
         }
     }
-
-    /** Warm-up never takes longer than this, settled or not. */
-    static final double MAX_WARMUP_SECONDS = 8;
 
     public Timing time(BenchCase.Body body, Device d) {
         // warm-up in rounds of ~warmupSeconds/3 until two rounds agree within 10% (the JIT has settled) and at
@@ -40,7 +37,7 @@ public record Harness(double warmupSeconds, int samples, double sampleSeconds) {
             perIteration = (System.nanoTime() - t) / 1e9 / n;
             double elapsed = (System.nanoTime() - start) / 1e9;
             boolean settled = Math.abs(perIteration - previous) <= 0.1 * perIteration;
-            if ((settled && elapsed >= warmupSeconds) || elapsed >= MAX_WARMUP_SECONDS) break;
+            if ((settled && elapsed >= warmupSeconds) || elapsed >= maxWarmupSeconds) break;
             previous = perIteration;
         }
         int reps = (int) Math.max(1, Math.min(1_000_000, Math.ceil(sampleSeconds / Math.max(perIteration, 1e-9))));
