@@ -121,6 +121,20 @@ final class Reductions {
 
     private static Partial reduceRow(ReduceOp op, Object xs, RowSplit s, int base, int from, int to, double[] buf) {
         boolean sum = !op.picks();
+        if (sum && xs instanceof float[] f && s.rowShape.length == 1 && s.rowStrides[0][0] == 1) {
+            // a dense F32 row: read the floats directly, four independent double accumulators (one chain of
+            // dependent adds ran at ~5 GB/s; this streams at memory speed)
+            double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            int i = base + from, end = base + to;
+            for (; i + 3 < end; i += 4) {
+                a0 += f[i];
+                a1 += f[i + 1];
+                a2 += f[i + 2];
+                a3 += f[i + 3];
+            }
+            for (; i < end; i++) a0 += f[i];
+            return new Partial((a0 + a1) + (a2 + a3), from);
+        }
         double sign = op.sign();
         double acc = sum ? 0 : Double.NEGATIVE_INFINITY;
         int best = from;
