@@ -470,16 +470,45 @@ final class OpenClBackend implements Backend {
 
     // ---- linear algebra ----
 
+    /** Products of at least this many multiply-adds have a transposed operand copied dense first (see matmul). */
+    static final long TRANSPOSE_COPY_MIN = 1L << 18;
+
     @Override
     public void matmul(Strided a, boolean transA, Strided b, boolean transB, Strided out, double alpha, double beta) {
         int batch = out.shape()[0], m = out.shape()[1], n = out.shape()[2];
         int k = transA ? a.shape()[1] : a.shape()[2];
         if (batch == 0 || m == 0 || n == 0) return;
+        if (gemmKernel.equals("gemm") && (transA || transB) && (long) m * n * k >= TRANSPOSE_COPY_MIN) {
+            // The register-blocked kernel's fast path reads rows of A and B with vload8; a transposed operand turns
+            // those into strided loads (PoCL: a Linear layer's x W^T ran ~10x slower). Copying op(X) dense costs
+            // O(rows x cols), against O(m n k) for the product.
+            Buffer ta = transA ? dense(a) : null, tb = transB ? dense(b) : null;
+            try {
+                matmul(transA ? new Strided(ta, new int[] {a.shape()[0], m, k}, Strided.contiguousStrides(new int[] {a.shape()[0], m, k}), 0) : a,
+                        false,
+                        transB ? new Strided(tb, new int[] {b.shape()[0], k, n}, Strided.contiguousStrides(new int[] {b.shape()[0], k, n}), 0) : b,
+                        false, out, alpha, beta);
+            } finally {
+                if (ta != null) release(ta);   // the in-order queue runs the product before anything reuses them
+                if (tb != null) release(tb);
+            }
+            return;
+        }
         int[] g = {m, n, k, a.strides()[1], b.strides()[1], out.strides()[1], a.strides()[0], b.strides()[0], out.strides()[0],
                 a.offset(), b.offset(), out.offset(), transA ? 1 : 0, transB ? 1 : 0};
         long[] global = {roundUp((n + tn - 1) / tn, WG_N), roundUp((m + tm - 1) / tm, WG_M), batch};
         launch(out.dtype(), Program.GEMM, gemmKernel, global, new long[] {WG_N, WG_M, 1}, a.buffer(), b.buffer(), out.buffer(), g,
                 new Ct(alpha), new Ct(beta));
+    }
+
+    /** The transpose of a stored [batch, r, c] operand, copied into a dense [batch, c, r] buffer. */
+    private Buffer dense(Strided x) {
+        int batch = x.shape()[0], r = x.shape()[1], c = x.shape()[2];
+        int[] shape = {batch, c, r};
+        Buffer buf = allocate(x.dtype(), batch * r * c);
+        Strided transposed = new Strided(x.buffer(), shape, new int[] {x.strides()[0], x.strides()[2], x.strides()[1]}, x.offset());
+        copy(transposed, new Strided(buf, shape, Strided.contiguousStrides(shape), 0));
+        return buf;
     }
 
     // ---- indexing ----

@@ -70,9 +70,10 @@ class FaultsTest {
         step(m, opt, x, y);                                     // optimiser state exists from here on
         List<float[]> before = values(m);
         be.trimPool();
-        be.setMemoryLimit(be.memory().liveBytes() + (64 << 10)); // room for 64 KiB more: the [512, 256] activation needs 512 KiB
+        be.setMemoryLimit(be.memory().liveBytes() + (32 << 10)); // room for 32 KiB more: the step needs far more
         TesseraException e = assertThrows(TesseraException.class, () -> step(m, opt, x, y));
-        assertTrue(e.getMessage().contains("out of memory") && e.getMessage().contains("could not allocate 524288 bytes"), e.getMessage());
+        // the first allocation past the cap fails: the transposed weight copy (64 KiB) or the activation (512 KiB)
+        assertTrue(e.getMessage().contains("out of memory") && e.getMessage().matches("(?s).*could not allocate \\d+ bytes.*"), e.getMessage());
         assertTrue(e.getMessage().contains("tessera.opencl.memoryLimit"), e.getMessage());
         List<float[]> after = values(m);
         for (int i = 0; i < before.size(); i++) assertArrayEquals(before.get(i), after.get(i), "parameter " + i + " unchanged");
