@@ -23,7 +23,7 @@ final class Gemm {
     /** Columns of B packed at once: KC x NC floats (2 MiB) stay in L3. Property tessera.gemm.nc. */
     static final int NC = Integer.getInteger("tessera.gemm.nc", 2048);
     /** Below this many multiply-adds a product runs on the calling thread. */
-    static final long SERIAL_FLOPS = 1L << 18;
+    static final long SERIAL_FLOPS = Long.getLong("tessera.gemm.serialFlops", 1L << 18);
 
     private final Parallel parallel;
     private final MicroKernel kernel;
