@@ -84,8 +84,17 @@ final class BenchCommand implements Callable<Integer> {
         int steps = cases.size() * ds.size() + (peers ? 3 : 0);
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("bench " + suite).setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
                 .setMaxRenderedLength(110).setUpdateIntervalMillis(250).continuousUpdate().build()) {
-            for (BenchCase c : cases) {
-                for (Device d : ds) {
+            // Device by device, CPU devices and the CPU peers first: an OpenCL runtime on the same cores (PoCL)
+            // keeps worker threads spinning after its kernels, which slowed CPU cases timed in between up to 20x.
+            List<Device> order = new ArrayList<>(ds);
+            order.sort(java.util.Comparator.comparing((Device d) -> !d.backend().equals("cpu")));
+            boolean peersDone = false;
+            for (Device d : order) {
+                if (peers && !peersDone && !d.backend().equals("cpu")) {
+                    pythonPeers(cases, ds, full, rows, bar);
+                    peersDone = true;
+                }
+                for (BenchCase c : cases) {
                     bar.setExtraMessage(" " + c.key() + " on " + d.spec());
                     try (BenchCase.Body body = c.setup().on(d)) {
                         rows.add(new Row(c, d.spec(), false, harness.time(body, d), null));
@@ -95,13 +104,8 @@ final class BenchCommand implements Callable<Integer> {
                     bar.step();
                 }
             }
+            if (peers && !peersDone) pythonPeers(cases, ds, full, rows, bar);
             if (peers) {
-                int threads = ds.stream().filter(d -> d.backend().equals("cpu")).findFirst().map(d -> d.info().computeUnits()).orElse(2);
-                for (String lib : new String[] {"torch", "numpy"}) {
-                    bar.setExtraMessage(" peer " + lib);
-                    Peers.python(lib, peerScript, cases, full, threads).forEach((k, r) -> rows.add(peerRow(cases, k, r)));
-                    bar.step();
-                }
                 bar.setExtraMessage(" peer clblast");
                 if (ds.stream().anyMatch(d -> d.backend().equals("opencl"))) {
                     Peers.clblast(cases, harness).forEach((k, r) -> rows.add(peerRow(cases, k, r)));
@@ -117,6 +121,15 @@ final class BenchCommand implements Callable<Integer> {
         w.println("results: " + out.toAbsolutePath().resolve("results.json") + ", results.csv, and a chart per op (*.png)");
         w.flush();
         return 0;
+    }
+
+    private void pythonPeers(List<BenchCase> cases, List<Device> ds, boolean full, List<Row> rows, ProgressBar bar) {
+        int threads = ds.stream().filter(d -> d.backend().equals("cpu")).findFirst().map(d -> d.info().computeUnits()).orElse(2);
+        for (String lib : new String[] {"torch", "numpy"}) {
+            bar.setExtraMessage(" peer " + lib);
+            Peers.python(lib, peerScript, cases, full, threads).forEach((k, r) -> rows.add(peerRow(cases, k, r)));
+            bar.step();
+        }
     }
 
     private static Row peerRow(List<BenchCase> cases, String key, Peers.Result r) {
