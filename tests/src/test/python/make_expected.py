@@ -224,17 +224,27 @@ optimisers = {
     "rmsprop_full": lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.01,
                                                   momentum=0.5, centered=True),
 }
-for name, make in optimisers.items():
+def train_fixed(make_opt, make_sched=None):
+    """20 steps on the fixed model from opt_init: the losses, the learning rate at each step, the parameters."""
     params = {k: v.clone().requires_grad_(True) for k, v in opt_init.items()}
-    opt = make(list(params.values()))
-    losses = []
+    opt = make_opt(list(params.values()))
+    sched = make_sched(opt) if make_sched else None
+    losses, lrs = [], []
     for step in range(20):
+        lrs.append(opt.param_groups[0]["lr"])
         opt.zero_grad()
         h = torch.tanh(opt_x @ params["w1"].T + params["b1"])
         loss = torch.nn.functional.mse_loss(h @ params["w2"].T + params["b2"], opt_y)
         loss.backward()
         opt.step()
+        if sched:
+            sched.step()
         losses.append(loss.item())
+    return losses, lrs, params
+
+
+for name, make in optimisers.items():
+    losses, _, params = train_fixed(make)
     put(f"opt.{name}.losses", torch.tensor(losses))
     for k, v in params.items():
         put(f"opt.{name}.{k}", v)
@@ -248,17 +258,7 @@ schedules = {
     "inverse_sqrt": lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda t: min((t + 1) / 5, math.sqrt(5 / (t + 1)))),
 }
 for name, make in schedules.items():
-    params = {k: v.clone().requires_grad_(True) for k, v in opt_init.items()}
-    opt = torch.optim.SGD(list(params.values()), lr=0.1, momentum=0.9)
-    sched = make(opt)
-    lrs = []
-    for step in range(20):
-        lrs.append(opt.param_groups[0]["lr"])
-        opt.zero_grad()
-        h = torch.tanh(opt_x @ params["w1"].T + params["b1"])
-        torch.nn.functional.mse_loss(h @ params["w2"].T + params["b2"], opt_y).backward()
-        opt.step()
-        sched.step()
+    _, lrs, params = train_fixed(lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), make)
     put(f"sched.{name}.lrs", torch.tensor(lrs))
     for k, v in params.items():
         put(f"sched.{name}.{k}", v)
