@@ -114,8 +114,8 @@ public abstract class Optimizer implements AutoCloseable {
         close();
         try (var off = org.tessera.autograd.Autograd.noGrad()) {
             for (var e : tensors.entrySet()) {
-                String[] parts = e.getKey().split("\\.");
-                int i = Integer.parseInt(parts[0]), k = Integer.parseInt(parts[1]);
+                int[] at = slotOf(e.getKey());
+                int i = at[0], k = at[1];
                 Tensor p = params.get(i);
                 if (state[i] == null) state[i] = new Tensor[k + 1];
                 if (state[i].length <= k) state[i] = java.util.Arrays.copyOf(state[i], k + 1);
@@ -127,21 +127,26 @@ public abstract class Optimizer implements AutoCloseable {
         System.arraycopy(stepCounts, 0, steps, 0, steps.length);
     }
 
+    /** The parameter index and state slot of a {@link #stateTensors()} name {@code "<parameter>.<slot>"}. */
+    private static int[] slotOf(String name) {
+        String[] parts = name.split("\\.");
+        try {
+            if (parts.length == 2) return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
+        } catch (NumberFormatException bad) {
+            // reported below
+        }
+        throw new IllegalArgumentException("optimiser state name '" + name + "' is not <parameter>.<slot>");
+    }
+
     /** Throws IllegalArgumentException if {@link #loadState} would refuse these; changes nothing. */
     public void checkState(Map<String, Tensor> tensors, long[] stepCounts) {
         if (stepCounts.length != params.size()) {
             throw new IllegalArgumentException("optimiser state for " + stepCounts.length + " parameters, this optimiser has " + params.size());
         }
         for (var e : tensors.entrySet()) {
-            String[] parts = e.getKey().split("\\.");
-            int i, k;
-            try {
-                i = Integer.parseInt(parts[0]);
-                k = Integer.parseInt(parts[1]);
-            } catch (RuntimeException bad) {
-                throw new IllegalArgumentException("optimiser state name '" + e.getKey() + "' is not <parameter>.<slot>");
-            }
-            if (parts.length != 2 || i < 0 || i >= params.size() || k < 0 || k > 8) {
+            int[] slot = slotOf(e.getKey());
+            int i = slot[0], k = slot[1];
+            if (i < 0 || i >= params.size() || k < 0 || k > 8) {
                 throw new IllegalArgumentException("optimiser state '" + e.getKey() + "' names no parameter slot of this optimiser");
             }
             if (!java.util.Arrays.equals(e.getValue().shape(), params.get(i).shape())) {
