@@ -78,9 +78,9 @@ final class ClBufferPool {
             released += trim();
             m = tryCreate(bucket, failure);
         }
-        if (m == null) {
-            // then tensors nobody closed and nobody references: they hold device memory the Java heap does not
-            // see, so the GC may not have run for them yet
+        // then tensors nobody closed and nobody references: they hold device memory the Java heap does not see,
+        // so the GC may not have run for them yet; a few rounds, since the Cleaners free them over some milliseconds
+        for (int round = 0; round < 3 && m == null; round++) {
             released += collectForgotten();
             m = tryCreate(bucket, failure);
         }
@@ -103,17 +103,24 @@ final class ClBufferPool {
         }
     }
 
-    /** Runs the garbage collector and waits (up to ~200 ms) for Cleaners to release unreachable tensors' buffers. */
+    /**
+     * Runs the garbage collector and waits for the Cleaners to release unreachable tensors' buffers: until the live
+     * bytes stop falling for 10 ms (or ~200 ms in all), then gives the freed buffers back to the device.
+     */
     private long collectForgotten() {
         long before = liveBytes.get();
         System.gc();
-        for (int i = 0; i < 40 && liveBytes.get() >= before; i++) {
+        long last = before;
+        for (int i = 0, quiet = 0; i < 40 && quiet < 2; i++) {
             try {
                 Thread.sleep(5);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             }
+            long now = liveBytes.get();
+            quiet = now < last || now == before ? 0 : quiet + 1;   // nothing freed yet, or still freeing: keep waiting
+            last = now;
         }
         if (liveBytes.get() < before) LOG.debug("out of device memory: the GC freed {} bytes of tensors nobody closed", before - liveBytes.get());
         return trim();
