@@ -73,8 +73,11 @@ gb = fixed((3, 2, 4), -1.0, 1.0, shift=0.7)
 put("a", a)
 put("b", b)
 put("gb", gb)
+def bce_with_logits(p, q):
+    p, q = torch.broadcast_tensors(p, q)
+    return torch.nn.functional.binary_cross_entropy_with_logits(p, q, reduction="none")
 for name, fn in {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
-                 "maximum": torch.maximum, "minimum": torch.minimum}.items():
+                 "maximum": torch.maximum, "minimum": torch.minimum, "bceWithLogits": bce_with_logits}.items():
     ta, tb = a.clone().requires_grad_(True), b.clone().requires_grad_(True)
     y = fn(ta, tb)
     y.backward(gb)
@@ -280,6 +283,207 @@ put("nn.maxout", maxout)
 put("nn.maxout.g", fixed((5, 2), -1.0, 1.0, shift=0.5))
 for name, p in seq.named_parameters():
     put(f"nn.grad.{name}", p.grad)
+
+
+# ---- NaN, +-Inf and signed zeros through every elementwise op and reduction (float64) ----
+nan, inf = float("nan"), float("inf")
+special = torch.tensor([nan, inf, -inf, -0.0, 0.0, 2.0, -2.0, 0.5])
+special_g = torch.tensor([0.5, -1.5, 2.0, 1.0, -1.0, 0.25, 3.0, -0.75])
+put("special.x", special)
+put("special.g", special_g)
+for name, (_, fn) in unary.items():
+    t = special.clone().requires_grad_(True)
+    y = fn(t)
+    y.backward(special_g)
+    put(f"special.unary.{name}.y", y)
+    put(f"special.unary.{name}.dx", t.grad)
+sa = special.repeat_interleave(8)
+sb = special.repeat(8)
+sg = fixed((64,), -2.0, 2.0, shift=0.33)
+put("special.a", sa)
+put("special.b", sb)
+put("special.gb", sg)
+binary_ops = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
+              "maximum": torch.maximum, "minimum": torch.minimum,
+              "bceWithLogits": bce_with_logits}
+for name, fn in binary_ops.items():
+    ta, tb = sa.clone().requires_grad_(True), sb.clone().requires_grad_(True)
+    y = fn(ta, tb)
+    y.backward(sg)
+    put(f"special.binary.{name}.y", y)
+    put(f"special.binary.{name}.da", ta.grad)
+    put(f"special.binary.{name}.db", tb.grad)
+rows = torch.tensor([[1.0, nan, 2.0, 0.5], [inf, 1.0, 2.0, -1.0], [-inf, 0.0, 1.0, 2.0], [inf, -inf, 0.0, 1.0]])
+put("special.rows", rows)
+special_reductions = {
+    "sum": lambda t: t.sum(), "mean": lambda t: t.mean(), "max": lambda t: t.max(), "min": lambda t: t.min(),
+    "sum0": lambda t: t.sum(0), "sum1": lambda t: t.sum(1), "mean1": lambda t: t.mean(1),
+    "max1": lambda t: t.max(1).values, "min1": lambda t: t.min(1).values, "max0": lambda t: t.max(0).values,
+    "softmax1": lambda t: torch.softmax(t, 1), "logSoftmax1": lambda t: torch.log_softmax(t, 1),
+    "softmax0": lambda t: torch.softmax(t, 0), "norm": lambda t: t.norm(),
+}
+for name, fn in special_reductions.items():
+    t = rows.clone().requires_grad_(True)
+    y = fn(t)
+    up = fixed(tuple(y.shape), 0.5, 1.5, shift=0.9) if y.dim() > 0 else torch.tensor(0.75)
+    y.backward(up)
+    put(f"special.reduce.{name}.y", y)
+    put(f"special.reduce.{name}.g", up)
+    put(f"special.reduce.{name}.dx", t.grad)
+put("special.reduce.argmax1", rows.argmax(1))
+put("special.reduce.argmin1", rows.argmin(1))
+put("special.reduce.argmax0", rows.argmax(0))
+put("special.reduce.argmin0", rows.argmin(0))
+
+# ---- F32 results that are exactly rounded, computed by PyTorch in float32: Tessera must give the same bits ----
+e_a = fixed((37,), -3.0, 3.0, shift=0.12).to(torch.float32)
+e_b = fixed((37,), 0.25, 2.0, shift=0.61).to(torch.float32)
+put("exact32.a", e_a)
+put("exact32.b", e_b)
+exact = {
+    "add": e_a + e_b, "sub": e_a - e_b, "mul": e_a * e_b, "div": e_a / e_b,
+    "maximum": torch.maximum(e_a, e_b - 1), "minimum": torch.minimum(e_a, e_b - 1),
+    "relu": torch.relu(e_a), "clamp": e_a.clamp(-0.3, 0.45), "leakyRelu": torch.nn.functional.leaky_relu(e_a, 0.01),
+    "add_s": e_a + 1 / math.sqrt(8), "sub_s": e_a - 0.1, "mul_s": e_a * 0.3, "div_s": e_a / 0.7, "neg": -e_a,
+    "bminus1": e_b - 1,
+}
+for name, v in exact.items():
+    put(f"exact32.{name}", v)
+
+# ---- in-place ops interleaved with uses: before, after, on views and views of views (float64) ----
+ip_x = torch.tensor([1.5, -2.0, 0.5, 3.0, -1.0, 2.5])
+ip_w = torch.tensor([0.5, -1.5])
+put("inplace.x", ip_x)
+put("inplace.w", ip_w)
+def in_place(name, fn):
+    x = ip_x.clone().requires_grad_(True)
+    w = ip_w.clone().requires_grad_(True)
+    value, loss = fn(x, w)
+    loss.backward()
+    put(f"inplace.{name}.value", value)
+    put(f"inplace.{name}.loss", loss)
+    put(f"inplace.{name}.dx", x.grad if x.grad is not None else torch.zeros_like(x))
+    put(f"inplace.{name}.dw", w.grad if w.grad is not None else torch.zeros_like(w))
+
+def after_use(x, w):
+    y = x * 1
+    s = y.sum()
+    y.mul_(2)
+    return y, s
+def view_of_non_leaf(x, w):
+    y = x * 1
+    y.narrow(0, 0, 2).mul_(3)
+    return y, (y * y).sum()
+def view_made_before_base_change(x, w):
+    y = x * 1
+    v = y.narrow(0, 1, 3)
+    y.mul_(2)
+    return v, (v * v).sum() + y.sum()
+def view_of_view(x, w):
+    y = (x * 1).view(2, 3)
+    v = y.t().narrow(0, 1, 2)
+    v.mul_(w.unsqueeze(0))
+    return y, y.exp().sum()
+def interleaved(x, w):
+    y = x * 1
+    u = y.sum()
+    v = y.narrow(0, 1, 2)
+    v.mul_(w)
+    z = y * 2
+    y.add_(3)
+    t = v.exp()
+    return t, u + z.sum() + t.sum()
+def copy_into_view(x, w):
+    y = x * 1
+    y.narrow(0, 2, 2).copy_(w)
+    return y, (y * y).sum()
+def chain_of_ops(x, w):
+    y = (x * 1).view(3, 2)
+    y.add_(w)
+    y.mul_(w)
+    y.sub_(0.5)
+    y.div_(w)
+    y.mul_(2.5)
+    return y, (y * y).sum() + y.sum()
+def transposed_view(x, w):
+    y = (x * 1).view(2, 3)
+    y.t().narrow(0, 0, 1).sub_(w.view(1, 2))
+    return y, y.tanh().sum()
+def overlapping_views(x, w):
+    y = x * 1
+    a = y.narrow(0, 0, 4)
+    b = y.narrow(0, 2, 4)
+    a.mul_(2)
+    b.mul_(3)
+    return a, (a * b).sum() + (y * y).sum()
+def operand_needs_grad_base_does_not(x, w):
+    y = torch.zeros(6)
+    y.narrow(0, 1, 2).add_(w)
+    y.mul_(x)
+    return y, (y * y).sum()
+for name, fn in {"afterUse": after_use, "viewOfNonLeaf": view_of_non_leaf, "viewBeforeBaseChange": view_made_before_base_change,
+                 "viewOfView": view_of_view, "interleaved": interleaved, "copyIntoView": copy_into_view,
+                 "chain": chain_of_ops, "transposedView": transposed_view, "overlappingViews": overlapping_views,
+                 "baseWithoutGrad": operand_needs_grad_base_does_not}.items():
+    in_place(name, fn)
+# the issue's two programs, as written there
+x4 = torch.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+y4 = x4.mul(1); w4 = y4.sum(); y4.mul_(2); w4.backward()
+put("inplace.issue1.dx", x4.grad)
+x4.grad = None
+y4 = x4.mul(1); y4.narrow(0, 0, 2).mul_(3); y4.mul(y4).sum().backward()
+put("inplace.issue2.dx", x4.grad)
+
+# ---- binary cross-entropy with logits at logits of exactly 0 (a zero-initialised output layer) ----
+bz = torch.tensor([[0.0, 0.0, 0.0], [0.0, 1.5, -2.0]], requires_grad=True)
+bz_t = torch.tensor([[0.0, 0.3, 1.0], [0.5, 0.2, 1.0]])
+bzl = torch.nn.functional.binary_cross_entropy_with_logits(bz, bz_t)
+bzl.backward()
+put("bce0.logits", bz)
+put("bce0.target", bz_t)
+put("bce0.loss", bzl)
+put("bce0.dlogits", bz.grad)
+
+# ---- Autograd.grad with gradOutputs, of several outputs, and with respect to a computed tensor ----
+gx = fixed((2, 3), -1.0, 1.0, shift=0.44).requires_grad_(True)
+gw = fixed((3,), -1.0, 1.0, shift=0.55).requires_grad_(True)
+h = gx * gw
+y1 = h.tanh() * 2
+y2 = (h * gw).sum(0)
+g1 = fixed((2, 3), -1.0, 1.0, shift=0.66)
+g2 = fixed((3,), -1.0, 1.0, shift=0.77)
+r = torch.autograd.grad([y1, y2], [gx, gw, h], [g1, g2])
+put("agrad.x", gx)
+put("agrad.w", gw)
+put("agrad.g1", g1)
+put("agrad.g2", g2)
+put("agrad.dx", r[0])
+put("agrad.dw", r[1])
+put("agrad.dh", r[2])
+
+# ---- permute, var and std ----
+px = fixed((2, 3, 4), -2.0, 2.0, shift=0.19).requires_grad_(True)
+py = px.permute(2, 0, 1)
+pg = fixed((4, 2, 3), -1.0, 1.0, shift=0.29)
+py.backward(pg)
+put("permute.x", px)
+put("permute.g", pg)
+put("permute.y", py)
+put("permute.dx", px.grad)
+moments = {
+    "var": lambda t: t.var(), "varBiased": lambda t: t.var(unbiased=False),
+    "var1": lambda t: t.var(1), "var0k": lambda t: t.var(0, keepdim=True), "var1Biased": lambda t: t.var(1, unbiased=False),
+    "std": lambda t: t.std(), "stdBiased": lambda t: t.std(unbiased=False),
+    "std1": lambda t: t.std(1), "std0k": lambda t: t.std(0, keepdim=True), "std1Biased": lambda t: t.std(1, unbiased=False),
+}
+for name, fn in moments.items():
+    t = x.clone().requires_grad_(True)
+    y = fn(t)
+    up = fixed(tuple(y.shape), -1.0, 1.0, shift=0.9) if y.dim() > 0 else torch.tensor(0.75)
+    y.backward(up)
+    put(f"moments.{name}.y", y)
+    put(f"moments.{name}.g", up)
+    put(f"moments.{name}.dx", t.grad)
 
 with open(OUT, "w") as f:
     f.write("# generated by tests/src/test/python/make_expected.py with torch " + torch.__version__ + "\n")

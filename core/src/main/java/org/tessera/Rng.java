@@ -125,7 +125,13 @@ public final class Rng {
         return bits * TWO_POW_M53;
     }
 
-    /** Element {@code ctr} of the standard normal stream: Box-Muller on words 0 and 1 (u1 in (0, 1), never 0). */
+    /**
+     * Element {@code ctr} of the standard normal stream: Box-Muller on words 0 and 1,
+     * {@code sqrt(-2 log u1) cos(2 pi u2)} with u1 in (0, 1) (never 0) and u2 in [0, 1). The log and the cosine are
+     * Tessera's own ({@link #logUnit}, {@link #cosTurns}), written identically in random.cl, so the stream has the
+     * same bits on every device with double precision, F64 and F32 alike (libm's log and cos differ in the last
+     * bit between the JDK and OpenCL implementations).
+     */
     public static double normal(long seed, long ctr) {
         return normal(seed, ctr, new int[4]);
     }
@@ -133,8 +139,61 @@ public final class Rng {
     public static double normal(long seed, long ctr, int[] scratch) {
         philox(seed, ctr, scratch);
         double u1 = ((scratch[0] & 0xFFFFFFFFL) + 0.5) * TWO_POW_M32;
-        double u2 = (scratch[1] & 0xFFFFFFFFL) * TWO_POW_M32;
-        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+        return Math.sqrt(-2 * logUnit(u1)) * cosTurns(scratch[1]);
+    }
+
+    // fdlibm's coefficients (e_log.c, k_cos.c, k_sin.c): minimax polynomials, each within an ulp on its range.
+    private static final double LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10;
+    private static final double LG1 = 6.666666666666735130e-01, LG2 = 3.999999999940941908e-01, LG3 = 2.857142874366239149e-01,
+            LG4 = 2.222219843214978396e-01, LG5 = 1.818357216161805012e-01, LG6 = 1.531383769920937332e-01,
+            LG7 = 1.479819860511658591e-01;
+    private static final double C1 = 4.16666666666666019037e-02, C2 = -1.38888888888741095749e-03, C3 = 2.48015872894767294178e-05,
+            C4 = -2.75573143513906633035e-07, C5 = 2.08757232129817482790e-09, C6 = -1.13596475577881948265e-11;
+    private static final double S1 = -1.66666666666666324348e-01, S2 = 8.33333333332248946124e-03, S3 = -1.98412698298579493134e-04,
+            S4 = 2.75573137070700676789e-06, S5 = -2.50507602534068634195e-08, S6 = 1.58969099521155010221e-10;
+    private static final double SQRT2 = 1.4142135623730951;
+    /** 2 pi / 2^32: one 32-bit word of a turn in radians. */
+    private static final double TURN_UNIT = 2 * Math.PI * TWO_POW_M32;
+
+    /**
+     * The natural log of a normal double {@code u} in (0, 1), within an ulp: u = m 2^k with m in [sqrt(1/2), sqrt(2)),
+     * then fdlibm's log(m) = f - (f^2/2 - s (f^2/2 + R(s^2))), s = f / (2 + f), f = m - 1. Only +, -, *, / and bit
+     * operations, in an order random.cl repeats, so both give the same bits.
+     */
+    static double logUnit(double u) {
+        long bits = Double.doubleToRawLongBits(u);
+        int k = (int) ((bits >>> 52) & 0x7ff) - 1023;
+        double m = Double.longBitsToDouble((bits & 0x000fffffffffffffL) | 0x3ff0000000000000L);
+        if (m > SQRT2) {
+            m = m * 0.5;
+            k += 1;
+        }
+        double f = m - 1.0;
+        double s = f / (2.0 + f);
+        double dk = k;
+        double z = s * s, w = z * z;
+        double t1 = w * (LG2 + w * (LG4 + w * LG6));
+        double t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+        double r = t2 + t1;
+        double hfsq = 0.5 * f * f;
+        return dk * LN2_HI - ((hfsq - (s * (hfsq + r) + dk * LN2_LO)) - f);
+    }
+
+    /**
+     * cos(2 pi w / 2^32) for the unsigned 32-bit word {@code w}, within an ulp or two: the nearest quarter turn is taken
+     * off exactly in integers, and the rest (at most an eighth of a turn) goes through fdlibm's sin or cos kernel.
+     */
+    static double cosTurns(int w) {
+        int quarter = (w + 0x20000000) >>> 30;            // the nearest quarter turn, 0..3 (a full turn wraps to 0)
+        int rest = w - (quarter << 30);                     // in [-2^29, 2^29)
+        double x = rest * TURN_UNIT;                        // in [-pi/4, pi/4]
+        double z = x * x;
+        if ((quarter & 1) == 0) {
+            double c = 1.0 - (0.5 * z - z * (z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6)))))));
+            return quarter == 0 ? c : -c;
+        }
+        double sin = x + z * x * (S1 + z * (S2 + z * (S3 + z * (S4 + z * (S5 + z * S6)))));
+        return quarter == 1 ? -sin : sin;
     }
 
     @Override

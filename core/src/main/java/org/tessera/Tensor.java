@@ -4,10 +4,10 @@ import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.tessera.autograd.Engine;
+import org.tessera.autograd.Autograd;
 import org.tessera.autograd.GradMode;
 import org.tessera.autograd.Node;
 import org.tessera.backend.Backend;
@@ -45,8 +45,24 @@ public final class Tensor implements AutoCloseable {
 
     private boolean requiresGrad;
     private Node gradFn;
+    /** A leaf's end of the graph (made on first use): where gradients recorded against it are accumulated. */
+    private Node accumulator;
     private Tensor grad;
+    /** Whether {@link #grad()} handed the current gradient out: then zeroGrad leaves it open and accumulation copies. */
+    private boolean gradShared;
     private boolean closed;
+
+    // ---- views and in-place history (see "In place" below) ----
+    /** For a view made with grad mode on: the tensor it is a view of (never itself a view), else null. */
+    private Tensor viewBase;
+    /** Makes this view again from its base (or from any tensor of the base's shape): the view ops that made it. */
+    private UnaryOperator<Tensor> viewReplay;
+    /** The base's {@link #historyEpoch} when this view's history was last made; behind it, the history is remade. */
+    private int baseEpoch;
+    /** Counts the in-place ops that gave this tensor a new history; views of it compare it with their baseEpoch. */
+    private int historyEpoch;
+    /** A view made under noGrad: it has no history tied to its base, so a recorded in-place op on it is refused. */
+    private boolean noGradView;
     /** The {@link Scope} that will close this tensor, if any (managed by Scope). */
     Scope scope;
 
@@ -302,7 +318,7 @@ public final class Tensor implements AutoCloseable {
         }
         if (n > TO_STRING_ELEMENTS) sb.append(", ...");
         sb.append(']');
-        if (gradFn != null) sb.append(" grad_fn=").append(gradFn.op());
+        if (gradFn() != null) sb.append(" grad_fn=").append(gradFn.op());
         else if (requiresGrad) sb.append(" requires_grad");
         return sb.toString();
     }
@@ -331,21 +347,55 @@ public final class Tensor implements AutoCloseable {
         return this;
     }
 
-    public boolean requiresGrad() { return requiresGrad; }
+    public boolean requiresGrad() {
+        refreshView();
+        return requiresGrad;
+    }
 
     /** True for tensors not computed by a recorded op (user-created, or detached). */
-    public boolean isLeaf() { return gradFn == null; }
+    public boolean isLeaf() { return gradFn() == null; }
 
     /** The op that computed this tensor (null for a leaf). */
-    public Node gradFn() { return gradFn; }
+    public Node gradFn() {
+        refreshView();
+        return gradFn;
+    }
 
-    /** The gradient accumulated into this leaf by backward passes, or null. */
-    public Tensor grad() { return grad; }
+    /**
+     * The graph node a gradient of this tensor flows into: the op that computed it, or for a leaf that requires grad
+     * its accumulator; null when it does not require grad. Ops record this node as their input's edge.
+     */
+    public Node gradientEdge() {
+        refreshView();
+        if (gradFn != null) return gradFn;
+        if (!requiresGrad) return null;
+        if (accumulator == null) accumulator = Node.accumulator(shape, this::accumulateGrad);
+        return accumulator;
+    }
 
-    /** Drops the accumulated gradient (sets it to null, freeing its memory). */
+    /**
+     * The gradient accumulated into this leaf by backward passes, or null. The handle stays valid after
+     * {@link #zeroGrad()} (as in PyTorch, where zeroing sets {@code .grad} to None), and a later backward then
+     * accumulates into a new tensor rather than into this one.
+     */
+    public Tensor grad() {
+        if (grad != null) gradShared = true;
+        return grad;
+    }
+
+    /** Whether a gradient has been accumulated (without handing it out, as {@link #grad()} does). */
+    public boolean hasGrad() {
+        return grad != null;
+    }
+
+    /**
+     * Sets the gradient to null. Its memory is freed at once unless {@link #grad()} handed it out since it was made;
+     * then it stays valid for whoever holds it (closed by them, or by the garbage-collector safety net).
+     */
     public void zeroGrad() {
-        if (grad != null) grad.close();
+        if (grad != null && !gradShared) grad.close();
         grad = null;
+        gradShared = false;
     }
 
     /** Backpropagates from this one-element tensor; gradients accumulate into leaves. */
@@ -359,53 +409,28 @@ public final class Tensor implements AutoCloseable {
     }
 
     public void backward(Tensor gradient, boolean retainGraph) {
-        checkBackwardRoot(this, gradient);
-        Tensor seed = gradient != null ? gradient : onesLike(this);
-        Map<Tensor, Tensor> leafGrads = Engine.run(List.of(this), List.of(seed), retainGraph, null);
-        for (Map.Entry<Tensor, Tensor> e : leafGrads.entrySet()) {
-            boolean adopted = e.getKey().accumulateGrad(e.getValue(), e.getValue() != gradient);
-            if (!adopted && e.getValue() != gradient) e.getValue().close();
-        }
-        if (gradient == null) seed.close();
-    }
-
-    /** Validates a backward root and its upstream gradient (for {@link org.tessera.autograd.Autograd} too). */
-    public static void checkBackwardRoot(Tensor root, Tensor gradient) {
-        root.checkOpen();
-        if (!root.requiresGrad) {
-            throw new IllegalStateException("backward: the tensor " + root + " does not require grad and has no grad_fn"
-                    + " (no input of the ops that computed it requires grad, or it was computed under noGrad)");
-        }
-        if (gradient == null) {
-            if (Shapes.numel(root.shape) != 1) {
-                throw new IllegalStateException("backward() without a gradient needs a tensor with one element, this one has shape "
-                        + Shapes.str(root.shape) + "; pass backward(gradient) with a gradient of that shape");
-            }
-        } else {
-            gradient.checkOpen();
-            root.checkSameDevice(gradient, "backward");
-            root.checkSameDType(gradient, "backward");
-            if (!Arrays.equals(root.shape, gradient.shape)) {
-                throw new IllegalArgumentException("backward: the gradient's shape " + Shapes.str(gradient.shape)
-                        + " differs from the tensor's shape " + Shapes.str(root.shape));
-            }
-        }
+        Autograd.backward(this, gradient, retainGraph);
     }
 
     /**
-     * Adds {@code g} into this leaf's gradient. A first gradient that the engine hands over ({@code mayAdopt}), dense,
-     * and seen by no other handle becomes the gradient itself (no copy: for an MLP's weights this saved a full copy
-     * of every weight gradient per step); otherwise it is copied. Returns whether {@code g} was adopted.
+     * Adds {@code g} into this leaf's gradient (this leaf's {@link Node.GradSink}). A first gradient that the engine
+     * hands over ({@code mayAdopt}), dense, and seen by no other handle becomes the gradient itself (no copy: for an
+     * MLP's weights this saved a full copy of every weight gradient per step); otherwise it is copied. A gradient
+     * handed out by {@link #grad()} is not changed: the sum is a new tensor. Returns whether {@code g} was adopted.
      */
     private boolean accumulateGrad(Tensor g, boolean mayAdopt) {
-        try (var off = org.tessera.autograd.Autograd.noGrad()) {
+        if (!requiresGrad) return false;     // turned off after the graph was recorded
+        try (var off = Autograd.noGrad()) {
             if (grad == null) {
+                gradShared = false;
                 if (mayAdopt && g.isContiguous() && g.storage.soleHandle() && Arrays.equals(g.shape, shape)) {
                     grad = Scope.untrack(g);
                     return true;
                 }
-                grad = g.contiguousCopy();
-                Scope.untrack(grad);
+                grad = Scope.untrack(g.contiguousCopy());
+            } else if (gradShared) {
+                grad = Scope.untrack(grad.add(g));
+                gradShared = false;
             } else {
                 grad.addi(g);
             }
@@ -432,15 +457,21 @@ public final class Tensor implements AutoCloseable {
                     + Shapes.str(out.shape) + "; created at " + userFrame());
         }
         if (!GradMode.isEnabled()) return out;
+        Node[] edges = new Node[inputs.length];
         boolean any = false;
-        for (Tensor in : inputs) any |= in != null && in.requiresGrad;
+        for (int i = 0; i < inputs.length; i++) {
+            if (inputs[i] != null && inputs[i].requiresGrad()) {
+                edges[i] = inputs[i].gradientEdge();
+                any = true;
+            }
+        }
         if (!any) return out;
         Tensor[] aliases = new Tensor[saved.length];
         for (int i = 0; i < saved.length; i++) {
             Tensor s = saved[i];
             aliases[i] = s == null ? null : s.alias(s.shape, s.strides, s.offset, false);
         }
-        out.gradFn = new Node(op, out.shape, inputs, aliases, roles, vjp, anomaly ? userFrame() : null);
+        out.gradFn = Node.op(op, out.shape, edges, aliases, roles, vjp, anomaly ? userFrame() : null);
         out.requiresGrad = true;
         return out;
     }
@@ -486,10 +517,19 @@ public final class Tensor implements AutoCloseable {
     public Tensor maximum(Tensor o) { return binary(BinaryOp.MAXIMUM, o); }
     public Tensor minimum(Tensor o) { return binary(BinaryOp.MINIMUM, o); }
 
-    /** Applies a row of the {@link UnaryOp} table; its backward is the row's own kernel. */
+    /**
+     * Applies a row of the {@link UnaryOp} table; its backward is the row's own kernel. The constants {@code p} and
+     * {@code q} take this tensor's dtype first (as PyTorch does with a Python float), so an F32 op computes with the
+     * float nearest to them on every device and code path.
+     */
     public Tensor unary(UnaryOp op, double p, double q) {
         checkOpen();
         checkDTypeFor(op.opName(), op.integerAllowed());
+        double pc = constant(p), qc = constant(q);
+        return unaryOf(op, pc, qc);
+    }
+
+    private Tensor unaryOf(UnaryOp op, double p, double q) {
         Tensor out = empty(device, dtype(), shape);
         be().unary(op, p, q, strided(), out.strided());
         Tensor saved = switch (op.saves()) {
@@ -518,7 +558,7 @@ public final class Tensor implements AutoCloseable {
         be().binary(op, broadcastTo(outShape), o.broadcastTo(outShape), out.strided());
         int[] shapeA = shape, shapeB = o.shape;
         // keep only the operands that the gradients to be computed read (the table says which)
-        boolean[] wanted = {requiresGrad, o.requiresGrad};
+        boolean[] wanted = {requiresGrad(), o.requiresGrad()};
         boolean keepA = wanted[0] && op.reads(0, 0) || wanted[1] && op.reads(1, 0);
         boolean keepB = wanted[0] && op.reads(0, 1) || wanted[1] && op.reads(1, 1);
         return record(op.opName(), out, new Tensor[] {this, o},
@@ -539,7 +579,19 @@ public final class Tensor implements AutoCloseable {
                 });
     }
 
+    /** A scalar operand in this tensor's floating dtype: an F32 op uses the float nearest to it. */
+    private double constant(double v) {
+        return dtype() == DType.F32 ? (double) (float) v : v;
+    }
+
     // ---- in place ----
+    //
+    // An in-place op under autograd is recorded as the out-of-place op on the tensor's previous value, whose result
+    // is written into the tensor's storage; the tensor then gets that op's node as its history. Nodes recorded
+    // earlier keep their edges to the history they saw (Node's edges are nodes, not tensors). When the tensor is a
+    // view, its base gets a new history too: a copySlices node that takes the view's region of the gradient from
+    // the in-place op and the rest from the base's previous history (PyTorch's CopySlices). Every view of that base
+    // remakes its own history from the base's at its next use (historyEpoch / baseEpoch).
 
     public Tensor addi(Tensor o) { return inPlace(BinaryOp.ADD, o); }
     public Tensor subi(Tensor o) { return inPlace(BinaryOp.SUB, o); }
@@ -552,8 +604,9 @@ public final class Tensor implements AutoCloseable {
 
     /**
      * Overwrites this tensor's elements with {@code src}'s (as PyTorch's {@code copy_}): {@code src} broadcasts to
-     * this shape and may have another dtype (converted) or device (transferred first). Not recorded by autograd, so
-     * a leaf that requires grad can only be overwritten under {@link org.tessera.autograd.Autograd#noGrad()}.
+     * this shape and may have another dtype (converted) or device (transferred first). Recorded by autograd like any
+     * in-place op: the gradient flows to {@code src} (summed over the broadcast), none to the overwritten values.
+     * A leaf that requires grad can only be overwritten under {@link Autograd#noGrad()}.
      */
     public Tensor copyFrom(Tensor src) {
         String name = "copyFrom";
@@ -564,12 +617,22 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException(name + ": the source's shape " + Shapes.str(src.shape) + " does not broadcast to "
                     + Shapes.str(shape));
         }
-        checkWritable(name);
-        if (GradMode.isEnabled() && requiresGrad) {
-            throw new IllegalStateException(name + ": this tensor requires grad; overwrite it under Autograd.noGrad()");
+        boolean recorded = GradMode.isEnabled() && (requiresGrad() || src.requiresGrad());
+        checkWritable(name, recorded);
+        if (recorded) {
+            int[] srcShape = src.shape;
+            return writeRecorded(previous -> {
+                Tensor s = src.to(device).to(dtype());
+                Tensor out = empty(device, dtype(), shape);
+                be().copy(s.broadcastTo(shape), out.strided());
+                Tensor r = record("copyFrom", out, new Tensor[] {previous, s}, NONE, NO_ROLES, (g, sv, needs) -> new Tensor[] {
+                        needs[0] ? zerosLike(g) : null, needs[1] ? g.sumTo(srcShape) : null});
+                if (s != src) s.close();
+                return r;
+            });
         }
-        try (var off = org.tessera.autograd.Autograd.noGrad()) {
-            Tensor s = src.to(device);
+        try (var off = Autograd.noGrad()) {
+            Tensor s = src.to(device).to(dtype());
             be().copy(s.broadcastTo(shape), strided());
             if (s != src) s.close();
         }
@@ -588,11 +651,9 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException(name + ": the result's shape " + Shapes.str(result)
                     + " differs from this tensor's shape " + Shapes.str(shape) + " (an in-place op cannot grow its target)");
         }
-        checkWritable(name);
-        if (GradMode.isEnabled() && (requiresGrad || o.requiresGrad)) {
-            Tensor r = previousVersion().binary(op, o);
-            return rebase(r);
-        }
+        boolean recorded = GradMode.isEnabled() && (requiresGrad() || o.requiresGrad());
+        checkWritable(name, recorded);
+        if (recorded) return writeRecorded(previous -> previous.copied(before -> before.binary(op, o)));
         be().binary(op, strided(), o.broadcastTo(shape), strided());
         return bumped(name);
     }
@@ -601,12 +662,20 @@ public final class Tensor implements AutoCloseable {
         String name = op.opName() + "_";
         checkOpen();
         checkDTypeFor(name, op.integerAllowed());
-        checkWritable(name);
-        if (GradMode.isEnabled() && requiresGrad) {
-            return rebase(previousVersion().unary(op, p, 0));
-        }
-        be().unary(op, p, 0, strided(), strided());
+        boolean recorded = GradMode.isEnabled() && requiresGrad();
+        checkWritable(name, recorded);
+        double pc = constant(p);
+        if (recorded) return writeRecorded(previous -> previous.copied(before -> before.unaryOf(op, pc, 0)));
+        be().unary(op, pc, 0, strided(), strided());
         return bumped(name);
+    }
+
+    /** {@code f} of a copy of this tensor (recorded), for an op that reads the value its in-place write replaces. */
+    private Tensor copied(UnaryOperator<Tensor> f) {
+        Tensor before = contiguousCopy();
+        Tensor r = f.apply(before);
+        before.close();
+        return r;
     }
 
     private Tensor bumped(String name) {
@@ -617,40 +686,130 @@ public final class Tensor implements AutoCloseable {
         return this;
     }
 
-    private void checkWritable(String name) {
-        if (GradMode.isEnabled() && requiresGrad && isLeaf()) {
+    /** Every check of an in-place write, before any work ({@code recorded}: autograd will record it). */
+    private void checkWritable(String name, boolean recorded) {
+        if (GradMode.isEnabled() && requiresGrad() && isLeaf()) {
             throw new IllegalStateException(name + ": a leaf tensor that requires grad " + Shapes.str(shape)
                     + " cannot be changed in place while grad mode is on (wrap the update in Autograd.noGrad())");
         }
-        for (int d = 0; d < shape.length; d++) {
-            if (strides[d] == 0 && shape[d] > 1) {
-                throw new IllegalArgumentException(name + ": the target " + Shapes.str(shape)
-                        + " is an expanded view in which several elements share one memory location; call contiguous() first");
-            }
+        if (overlaps(shape, strides)) {
+            throw new IllegalArgumentException(name + ": the target " + Shapes.str(shape)
+                    + " is an expanded view in which several elements share one memory location; call contiguous() first");
+        }
+        if (!recorded) return;
+        if (noGradView) {
+            throw new IllegalStateException(name + ": this view " + Shapes.str(shape) + " was made under noGrad, so autograd "
+                    + "cannot track a change through it to the tensor it views; change it under noGrad too, or make the view with grad mode on");
+        }
+        if (viewBase != null && viewBase.requiresGrad && viewBase.gradFn == null) {
+            throw new IllegalStateException(name + ": this tensor " + Shapes.str(shape) + " is a view of a leaf that requires grad "
+                    + Shapes.str(viewBase.shape) + ", which cannot be changed in place while grad mode is on (wrap the update in Autograd.noGrad())");
+        }
+        if (viewBase != null && overlaps(viewBase.shape, viewBase.strides)) {
+            throw new IllegalArgumentException(name + ": this tensor " + Shapes.str(shape) + " is a view of an expanded tensor "
+                    + Shapes.str(viewBase.shape) + " in which several elements share one memory location; autograd cannot "
+                    + "track an in-place change through it (call contiguous() on the base first)");
         }
     }
 
-    /**
-     * For an in-place op under autograd: a copy of this tensor's current value carrying its current history,
-     * so the recorded op reads the value from before the write.
-     */
-    private Tensor previousVersion() {
-        Tensor before = alias(shape, strides, offset, false);
-        before.gradFn = gradFn;
-        before.requiresGrad = requiresGrad;
-        Tensor copy = before.contiguousCopy();
-        before.close();
-        return copy;
+    private static boolean overlaps(int[] shape, int[] strides) {
+        for (int d = 0; d < shape.length; d++) if (strides[d] == 0 && shape[d] > 1) return true;
+        return false;
     }
 
-    /** Writes {@code r} into this tensor's storage and makes this tensor the output of r's op. */
-    private Tensor rebase(Tensor r) {
+    /**
+     * The recorded path of an in-place op: {@code newValue} computes, as a recorded out-of-place op, the new value
+     * from a handle on this tensor's previous value and history (a handle sharing this storage: copy it first if the
+     * op reads it, since the write below changes it). The result is written into this storage, and this tensor's
+     * history (and, for a view, its base's) becomes that op's.
+     */
+    private Tensor writeRecorded(UnaryOperator<Tensor> newValue) {
+        Tensor previous = alias(shape, strides, offset, false);
+        previous.gradFn = gradFn();
+        previous.requiresGrad = requiresGrad();
+        Tensor r = newValue.apply(previous);
+        previous.close();
         be().copy(r.strided(), strided());
         storage.bumpVersion();
-        gradFn = r.gradFn;
-        requiresGrad = true;
+        if (viewBase == null) {
+            gradFn = r.gradFn;
+            requiresGrad = true;
+            historyEpoch++;
+        } else {
+            viewBase.rewriteHistoryThroughView(this, r);
+        }
         r.close();
         return this;
+    }
+
+    /**
+     * This base's new history after {@code view} (one of its views) was overwritten in place with {@code r}: the
+     * gradient of the base's region under the view goes to {@code r}'s op, the rest to the base's previous history.
+     * The gradient is laid out as this base lies in its storage, so the view's region is where the view lies.
+     */
+    private void rewriteHistoryThroughView(Tensor view, Tensor r) {
+        int[] bShape = shape, bStrides = strides, vShape = view.shape, vStrides = view.strides;
+        int bOffset = offset, vOffset = view.offset, extent = extent(shape, strides, offset);
+        boolean dense = offset == 0 && isContiguous();
+        Node[] next = {requiresGrad ? gradientEdge() : null, r.gradientEdge()};
+        gradFn = Node.op("copySlices", shape, next, NONE, NO_ROLES, (g, s, needs) -> {
+            Backend be = g.be();
+            Tensor laid = zeros(g.device, g.dtype(), extent);
+            Strided base = new Strided(laid.storage.buffer, bShape, bStrides, bOffset);
+            Strided region = new Strided(laid.storage.buffer, vShape, vStrides, vOffset);
+            be.copy(g.strided(), base);
+            Tensor[] grads = new Tensor[2];
+            if (needs[1]) {
+                grads[1] = empty(g.device, g.dtype(), vShape);
+                be.copy(region, grads[1].strided());
+            }
+            if (needs[0]) {
+                be.fill(region, 0);
+                if (dense) {
+                    grads[0] = laid.reshape(bShape);
+                } else {
+                    grads[0] = empty(g.device, g.dtype(), bShape);
+                    be.copy(base, grads[0].strided());
+                }
+            }
+            if (grads[0] != laid) laid.close();
+            return grads;
+        }, GradMode.anomalyDetection() ? userFrame() : null);
+        requiresGrad = true;
+        historyEpoch++;
+    }
+
+    /** How many elements of storage a view spans from its start: the last element's position + 1. */
+    private static int extent(int[] shape, int[] strides, int offset) {
+        int last = offset;
+        for (int d = 0; d < shape.length; d++) {
+            if (shape[d] == 0) return offset;
+            last += (shape[d] - 1) * strides[d];
+        }
+        return last + 1;
+    }
+
+    /** A view's history is remade from its base's when the base got a new one since (an in-place op through any view of it). */
+    private void refreshView() {
+        Tensor base = viewBase;
+        if (base == null || baseEpoch == base.historyEpoch) return;
+        baseEpoch = base.historyEpoch;
+        try (var on = Autograd.enableGrad(); Scope scope = Scope.open()) {
+            Tensor remade = viewReplay.apply(base.openHandle());
+            gradFn = remade.gradFn;
+            requiresGrad = remade.requiresGrad;
+        }
+    }
+
+    /** This tensor, or when its handle was closed (its views keep the storage alive) a new handle with its history. */
+    private Tensor openHandle() {
+        if (!closed) return this;
+        storage.retain();
+        Tensor h = new Tensor(device, storage, shape, strides, offset, true);
+        h.gradFn = gradFn;
+        h.requiresGrad = requiresGrad;
+        h.accumulator = gradFn == null && requiresGrad ? gradientEdge() : null;
+        return h;
     }
 
     // =====================================================================================================
@@ -713,7 +872,7 @@ public final class Tensor implements AutoCloseable {
         Tensor out = empty(device, dtype(), new int[0]);
         int[] keep = Shapes.ones(shape.length);
         be().reduce(valueOp, strided(), keepDimView(out, keep));
-        if (!GradMode.isEnabled() || !requiresGrad) return record(name, out, new Tensor[] {this}, NONE, NO_ROLES, null);
+        if (!GradMode.isEnabled() || !requiresGrad()) return record(name, out, new Tensor[] {this}, NONE, NO_ROLES, null);
         Tensor index = empty(device, DType.I32, new int[] {1});
         be().reduce(indexOp, strided(), keepDimView(index, keep));
         int[] inShape = shape;
@@ -731,7 +890,7 @@ public final class Tensor implements AutoCloseable {
         int[] keep = keepShape(d);
         Tensor out = empty(device, dtype(), keepDim ? keep : dropDim(shape, d));
         be().reduce(valueOp, strided(), keepDimView(out, keep));
-        if (!GradMode.isEnabled() || !requiresGrad) return record(name, out, new Tensor[] {this}, NONE, NO_ROLES, null);
+        if (!GradMode.isEnabled() || !requiresGrad()) return record(name, out, new Tensor[] {this}, NONE, NO_ROLES, null);
         Tensor index = empty(device, DType.I32, keep);
         be().reduce(indexOp, strided(), index.strided());
         int[] inShape = shape;
@@ -784,6 +943,57 @@ public final class Tensor implements AutoCloseable {
                     if (n == 0) return new Tensor[] {zerosLike(s[0])};
                     return new Tensor[] {s[0].mul(g.div(n))};
                 });
+    }
+
+    /** The unbiased variance of all elements (Bessel's correction, PyTorch's default): {@code sum((x - mean)^2) / (n - 1)}. */
+    public Tensor var() { return var(true); }
+
+    /** The variance of all elements, divided by {@code n - 1} when {@code unbiased}, else by {@code n}. */
+    public Tensor var(boolean unbiased) {
+        checkOpen();
+        checkDTypeFor("var", false);
+        return variance(mean(), Shapes.numel(shape), unbiased, Tensor::sum);
+    }
+
+    /** The unbiased variance along {@code dim}. */
+    public Tensor var(int dim, boolean keepDim) { return var(dim, true, keepDim); }
+
+    /** The variance along {@code dim}, as {@code torch.var(x, dim, unbiased, keepdim)}. */
+    public Tensor var(int dim, boolean unbiased, boolean keepDim) {
+        int d = reductionDim("var", dim, false, false);
+        return variance(mean(d, true), shape[d], unbiased, t -> t.sum(d, keepDim));
+    }
+
+    /** The unbiased standard deviation of all elements: {@code sqrt(var())}. */
+    public Tensor std() { return std(true); }
+
+    public Tensor std(boolean unbiased) { return rootOf(var(unbiased)); }
+
+    public Tensor std(int dim, boolean keepDim) { return std(dim, true, keepDim); }
+
+    public Tensor std(int dim, boolean unbiased, boolean keepDim) { return rootOf(var(dim, unbiased, keepDim)); }
+
+    /**
+     * Two passes, as stable as the data allows: the squared deviations from {@code mean}, summed by {@code sum} and
+     * divided by {@code n - 1} or {@code n}. Composed of recorded ops, so its gradient is
+     * {@code 2 (x - mean) / (n - 1)} times the upstream gradient. Fewer than two elements give NaN unbiased, as in PyTorch.
+     */
+    private Tensor variance(Tensor mean, int n, boolean unbiased, UnaryOperator<Tensor> sum) {
+        Tensor centered = sub(mean);
+        mean.close();
+        Tensor squares = centered.mul(centered);
+        centered.close();
+        Tensor total = sum.apply(squares);
+        squares.close();
+        Tensor v = total.div(unbiased ? n - 1 : n);
+        total.close();
+        return v;
+    }
+
+    private static Tensor rootOf(Tensor v) {
+        Tensor r = v.sqrt();
+        v.close();
+        return r;
     }
 
     /** The output's buffer seen with the input's rank (reduced dims of size 1), as {@link Backend#reduce} takes it. */
@@ -856,7 +1066,7 @@ public final class Tensor implements AutoCloseable {
         int[] shapeA = shape, shapeB = o.shape;
         boolean bTransposed = dim() == 2 && o.dim() == 2 && !o.isContiguous() && o.strides[0] == 1 && o.strides[1] == o.shape[0];
         return record("matmul", out, new Tensor[] {this, o},
-                new Tensor[] {o.requiresGrad ? this : null, requiresGrad ? o : null}, new String[] {"input 0", "input 1"},
+                new Tensor[] {o.requiresGrad() ? this : null, requiresGrad() ? o : null}, new String[] {"input 0", "input 1"},
                 (g, s, needs) -> {
                     Tensor[] grads = new Tensor[2];
                     if (s[1] != null) grads[0] = reduceBatch(g.matmul(s[1].transpose(-1, -2)), shapeA);
@@ -944,9 +1154,20 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(device, storage, newShape, newStrides, newOffset, tracked);
     }
 
-    /** A view: same data, another shape; recorded with the given backward. */
-    private Tensor view(String op, int[] newShape, int[] newStrides, int newOffset, Node.Vjp vjp) {
+    /**
+     * A view: same data, another shape; recorded with the given backward. {@code replay} makes the same view of any
+     * tensor with this one's shape (the view op itself), so the view's history can be remade from its base's.
+     */
+    private Tensor view(String op, int[] newShape, int[] newStrides, int newOffset, UnaryOperator<Tensor> replay, Node.Vjp vjp) {
         Tensor out = alias(newShape, newStrides, newOffset, true);
+        if (GradMode.isEnabled()) {
+            out.viewBase = viewBase != null ? viewBase : this;
+            UnaryOperator<Tensor> before = viewReplay;
+            out.viewReplay = viewBase != null ? t -> replay.apply(before.apply(t)) : replay;
+            out.baseEpoch = out.viewBase.historyEpoch;
+        } else {
+            out.noGradView = true;
+        }
         return record(op, out, new Tensor[] {this}, NONE, NO_ROLES, vjp);
     }
 
@@ -970,7 +1191,8 @@ public final class Tensor implements AutoCloseable {
                     + " with strides " + Shapes.str(strides) + " is not contiguous; use reshape(...) (which copies) or contiguous()");
         }
         int[] from = shape;
-        return view("view", target, Strided.contiguousStrides(target), offset, (g, s, needs) -> new Tensor[] {g.reshape(from)});
+        return view("view", target, Strided.contiguousStrides(target), offset, t -> t.view(target),
+                (g, s, needs) -> new Tensor[] {g.reshape(from)});
     }
 
     /** Another shape with the same elements: a view when contiguous, else a copy. One -1 is inferred. */
@@ -985,7 +1207,8 @@ public final class Tensor implements AutoCloseable {
             return r;
         }
         int[] from = shape;
-        return view("reshape", target, Strided.contiguousStrides(target), offset, (g, s, needs) -> new Tensor[] {g.reshape(from)});
+        return view("reshape", target, Strided.contiguousStrides(target), offset, t -> t.reshape(target),
+                (g, s, needs) -> new Tensor[] {g.reshape(from)});
     }
 
     public Tensor flatten() {
@@ -1016,7 +1239,30 @@ public final class Tensor implements AutoCloseable {
         sh[db] = shape[da];
         st[da] = strides[db];
         st[db] = strides[da];
-        return view("transpose", sh, st, offset, (g, s, needs) -> new Tensor[] {g.transpose(da, db)});
+        return view("transpose", sh, st, offset, t -> t.transpose(da, db), (g, s, needs) -> new Tensor[] {g.transpose(da, db)});
+    }
+
+    /**
+     * The dims reordered (a view): dim {@code i} of the result is dim {@code dims[i]} of this tensor, as
+     * {@code torch.permute}; {@code dims} must name every dim once (negative dims count from the end).
+     */
+    public Tensor permute(int... dims) {
+        checkOpen();
+        if (dims.length != shape.length) {
+            throw new IllegalArgumentException("permute: " + Shapes.str(dims) + " names " + dims.length + " dims, the tensor "
+                    + Shapes.str(shape) + " has " + shape.length);
+        }
+        int[] order = new int[dims.length], inverse = new int[dims.length], sh = new int[dims.length], st = new int[dims.length];
+        java.util.Arrays.fill(inverse, -1);
+        for (int i = 0; i < dims.length; i++) {
+            int d = Shapes.dim(dims[i], shape.length, "permute");
+            if (inverse[d] >= 0) throw new IllegalArgumentException("permute: dim " + d + " appears twice in " + Shapes.str(dims));
+            order[i] = d;
+            inverse[d] = i;
+            sh[i] = shape[d];
+            st[i] = strides[d];
+        }
+        return view("permute", sh, st, offset, t -> t.permute(order), (g, s, needs) -> new Tensor[] {g.permute(inverse)});
     }
 
     /** Transpose of a matrix (a view); 0-D and 1-D tensors are returned as they are. */
@@ -1037,7 +1283,7 @@ public final class Tensor implements AutoCloseable {
         int[] sh = shape.clone();
         sh[d] = length;
         int[] inShape = shape;
-        return view("narrow", sh, strides, offset + start * strides[d], (g, s, needs) -> {
+        return view("narrow", sh, strides, offset + start * strides[d], t -> t.narrow(d, start, length), (g, s, needs) -> {
             Tensor dx = zeros(g.device, g.dtype(), inShape);
             g.be().copy(g.strided(), dx.narrowView(d, start, length));
             return new Tensor[] {dx};
@@ -1065,7 +1311,7 @@ public final class Tensor implements AutoCloseable {
             }
         }
         int[] from = shape;
-        return view("unsqueeze", sh, st, offset, (g, s, needs) -> new Tensor[] {g.reshape(from)});
+        return view("unsqueeze", sh, st, offset, t -> t.unsqueeze(d), (g, s, needs) -> new Tensor[] {g.reshape(from)});
     }
 
     /** Removes {@code dim} if it has size 1 (otherwise returns this tensor unchanged, as PyTorch). */
@@ -1074,7 +1320,8 @@ public final class Tensor implements AutoCloseable {
         int d = Shapes.dim(dim, shape.length, "squeeze");
         if (shape[d] != 1) return this;
         int[] from = shape;
-        return view("squeeze", dropDim(shape, d), dropDim(strides, d), offset, (g, s, needs) -> new Tensor[] {g.reshape(from)});
+        return view("squeeze", dropDim(shape, d), dropDim(strides, d), offset, t -> t.squeeze(d),
+                (g, s, needs) -> new Tensor[] {g.reshape(from)});
     }
 
     /** Repeats size-1 dims (and adds leading dims) without copying; -1 keeps a size. The gradient is summed back. */
@@ -1097,7 +1344,7 @@ public final class Tensor implements AutoCloseable {
         }
         Strided v = broadcastTo(target);
         int[] from = shape;
-        return view("expand", target, v.strides(), offset, (g, s, needs) -> new Tensor[] {g.sumTo(from)});
+        return view("expand", target, v.strides(), offset, t -> t.expand(target), (g, s, needs) -> new Tensor[] {g.sumTo(from)});
     }
 
     /** Concatenates tensors of equal shape except along {@code dim}. */
@@ -1236,6 +1483,7 @@ public final class Tensor implements AutoCloseable {
      * no_grad): {@code grad} and the used {@code state} slots (see {@link OptimizerStep#usesState}) must have this
      * tensor's shape, dtype and device; unused slots may be null. Bumps the version counter. Everything is checked
      * before the kernel runs. A non-contiguous parameter is updated through a contiguous copy.
+     * {@link #optimizerStepFromGrad} steps from this leaf's own gradient.
      */
     public void optimizerStep(OptimizerStep step, Tensor grad, Tensor... state) {
         String name = "optimizer step (" + step.getClass().getSimpleName() + ")";
@@ -1290,6 +1538,11 @@ public final class Tensor implements AutoCloseable {
         if (GradMode.anomalyDetection() && !allFinite()) {
             throw new IllegalStateException("anomaly: " + name + " produced NaN or Inf in a parameter " + Shapes.str(shape));
         }
+    }
+
+    /** {@link #optimizerStep} from this leaf's own gradient, without handing it out as {@link #grad()} does (optimisers use this). */
+    public void optimizerStepFromGrad(OptimizerStep step, Tensor... state) {
+        optimizerStep(step, grad, state);
     }
 
     public Tensor softmax(int dim) { return softmax(dim, false); }

@@ -27,7 +27,7 @@ final class SimdElementwise implements FastElementwise {
 
     @Override
     public boolean supports(BinaryOp op) {
-        return true;
+        return op != BinaryOp.BCE_WITH_LOGITS;
     }
 
     @Override
@@ -47,9 +47,10 @@ final class SimdElementwise implements FastElementwise {
                 case TANH -> VectorMath.tanh(v);
                 // 1 / (1 + e^-x): e^-x is +Inf for x < -88.7, giving exactly 0
                 case SIGMOID -> FloatVector.broadcast(S, 1f).div(VectorMath.exp(v.neg()).add(1f));
-                case RELU -> v.max(0f);
+                // not v.max(0f): Math.max makes -0 into +0; relu keeps -0 (and NaN), as the row
+                case RELU -> v.blend(0f, v.compare(VectorOperators.LT, 0f));
                 case LEAKY_RELU -> v.blend(v.mul(p), v.compare(VectorOperators.LE, 0f));
-                case CLAMP -> v.max(p).min(q);
+                case CLAMP -> v.blend(p, v.compare(VectorOperators.LT, p)).blend(q, v.compare(VectorOperators.GT, q));
                 default -> throw new AssertionError(op);
             };
             r.intoArray(y, yo + i);
@@ -83,9 +84,9 @@ final class SimdElementwise implements FastElementwise {
                     VectorMask<Float> off = FloatVector.fromArray(S, s, so + i).compare(VectorOperators.LE, 0f);
                     yield g.blend(0f, off);
                 }
-                case LEAKY_RELU -> {
-                    VectorMask<Float> off = FloatVector.fromArray(S, s, so + i).compare(VectorOperators.LE, 0f);
-                    yield g.blend(g.mul(p), off);
+                case LEAKY_RELU -> {   // x > 0 ? dy : dy * p, so NaN takes dy * p as the row does
+                    VectorMask<Float> on = FloatVector.fromArray(S, s, so + i).compare(VectorOperators.GT, 0f);
+                    yield g.mul(p).blend(g, on);
                 }
                 default -> throw new AssertionError(op);
             };
@@ -98,6 +99,7 @@ final class SimdElementwise implements FastElementwise {
 
     @Override
     public boolean binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        if (!supports(op)) return false;
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
             FloatVector x = FloatVector.fromArray(S, a, ao + i);
@@ -109,6 +111,7 @@ final class SimdElementwise implements FastElementwise {
                 case DIV -> x.div(y);
                 case MAXIMUM -> x.max(y);
                 case MINIMUM -> x.min(y);
+                default -> throw new AssertionError(op);
             };
             r.intoArray(out, oo + i);
         }

@@ -5,7 +5,7 @@ import org.jocl.cl_platform_id;
 
 /** One OpenCL device as enumerated at start-up. */
 record ClDevice(int index, cl_platform_id platform, cl_device_id id, String name, String platformName, boolean gpu,
-                int computeUnits, long globalMemory, boolean fp64, String driverVersion) {
+                int computeUnits, long globalMemory, boolean fp64, String driverVersion, boolean correctlyRoundedDivideSqrt) {
 
     String describe() {
         return String.format("opencl:%d %s (%s, %s, %d compute units, %d MiB, fp64 %s)", index, name, platformName,

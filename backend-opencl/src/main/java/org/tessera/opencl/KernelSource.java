@@ -82,7 +82,12 @@ final class KernelSource {
         return s.toString();
     }
 
-    static String options(DType t, boolean fp64) {
+    /**
+     * Build options of a program of dtype {@code t}. Where the device can, float division and sqrt are correctly
+     * rounded (OpenCL allows 2.5 and 3 ulp by default), so F32 results match the CPU backend's bit for bit.
+     */
+    static String options(DType t, ClDevice device) {
+        boolean fp64 = device.fp64();
         String type = clType(t);
         StringBuilder o = new StringBuilder("-cl-std=CL1.2 -DT=").append(type)
                 .append(" -DCT=").append(clType(computeType(t, fp64)))
@@ -90,6 +95,7 @@ final class KernelSource {
         if (fp64) o.append(" -DHAS_FP64");
         if (t.isFloating()) o.append(" -DT8=").append(type).append('8');
         if (t == DType.F64) o.append(" -DIS_F64");
+        if (device.correctlyRoundedDivideSqrt()) o.append(" -cl-fp32-correctly-rounded-divide-sqrt");
         return o.toString();
     }
 

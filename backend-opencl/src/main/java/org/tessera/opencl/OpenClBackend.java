@@ -667,7 +667,7 @@ final class OpenClBackend implements Backend {
         Map<String, cl_kernel> byName = kernels.computeIfAbsent(t, x -> new HashMap<>());
         cl_kernel k = byName.get(name);
         if (k == null) {
-            String options = KernelSource.options(t, device.fp64()) + (program == Program.GEMM ? " -DTM=" + tm + " -DTN=" + tn : "");
+            String options = KernelSource.options(t, device) + (program == Program.GEMM ? " -DTM=" + tm + " -DTN=" + tn : "");
             cl_program p = programs.get(program.name().toLowerCase(java.util.Locale.ROOT) + "-" + t.name().toLowerCase(java.util.Locale.ROOT),
                     KernelSource.source(t, program, device.fp64()), options);
             k = clCreateKernel(p, name, null);

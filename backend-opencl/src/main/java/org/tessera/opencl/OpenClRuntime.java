@@ -76,7 +76,8 @@ final class OpenClRuntime {
                 String ext = string(id, CL_DEVICE_EXTENSIONS);
                 out.add(new ClDevice(out.size(), p, id, string(id, CL_DEVICE_NAME), platformName, (type & CL_DEVICE_TYPE_GPU) != 0,
                         (int) intInfo(id, CL_DEVICE_MAX_COMPUTE_UNITS), longInfo(id, CL_DEVICE_GLOBAL_MEM_SIZE),
-                        ext.contains("cl_khr_fp64"), string(id, CL_DRIVER_VERSION)));
+                        ext.contains("cl_khr_fp64"), string(id, CL_DRIVER_VERSION),
+                        (longInfo(id, CL_DEVICE_SINGLE_FP_CONFIG) & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0));
             }
         }
         return out;

@@ -180,7 +180,7 @@ class OpenClBackendTest {
     void f64OnADeviceWithoutFp64IsRefusedClearly() {
         ClDevice d = first();
         ClDevice noFp64 = new ClDevice(d.index(), d.platform(), d.id(), d.name(), d.platformName(), d.gpu(), d.computeUnits(),
-                d.globalMemory(), false, d.driverVersion());
+                d.globalMemory(), false, d.driverVersion(), d.correctlyRoundedDivideSqrt());
         TesseraException e = assertThrows(TesseraException.class, () -> new OpenClBackend(noFp64).allocate(DType.F64, 4));
         assertTrue(e.getMessage().contains("cl_khr_fp64"), e.getMessage());
     }

@@ -61,6 +61,8 @@ final class GradcheckCommand implements Callable<Integer> {
         m.put("max(1)", op("a", in -> in.get(0).max(1, false)));
         m.put("min(0)", op("a", in -> in.get(0).min(0, false)));
         m.put("norm", op("a", in -> in.get(0).norm()));
+        m.put("var(1)", op("a", in -> in.get(0).var(1, false)));
+        m.put("std", op("a", in -> in.get(0).std()));
         m.put("matmul", op("ab", in -> in.get(0).matmul(in.get(1))));
         m.put("matmul (transposed)", op("ap", in -> in.get(0).t().matmul(in.get(1))));
         m.put("softmax(1)", op("a", in -> in.get(0).softmax(1)));
@@ -68,6 +70,12 @@ final class GradcheckCommand implements Callable<Integer> {
         m.put("gather", op("a", in -> in.get(0).gather(1, Tensor.of(in.get(0).device(), new int[] {0, 3, 1, 1, 2, 0}, 3, 2))));
         m.put("cat + narrow", op("ap", in -> Tensor.cat(List.of(in.get(0), in.get(1)), 0).narrow(0, 2, 3)));
         m.put("reshape + transpose", op("a", in -> in.get(0).reshape(2, 6).t()));
+        m.put("permute", op("a", in -> in.get(0).reshape(2, 3, 2).permute(2, 0, 1).exp()));
+        m.put("in-place on a view", op("ap", in -> {
+            Tensor y = in.get(0).mul(1);
+            y.narrow(1, 1, 2).muli(in.get(1).narrow(1, 0, 2));
+            return y.tanh();
+        }));
         m.put("crossEntropy", op("a", in -> Losses.crossEntropy(in.get(0), Tensor.of(in.get(0).device(), new int[] {1, 0, 3}, 3))));
         m.put("mse", op("ap", in -> Losses.mse(in.get(0), in.get(1))));
         m.put("multiMargin", op("a", in -> Losses.multiMargin(in.get(0), Tensor.of(in.get(0).device(), new int[] {2, 0, 3}, 3))));

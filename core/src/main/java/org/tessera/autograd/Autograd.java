@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import org.tessera.Tensor;
 
-/** Autograd controls that are not methods of a tensor: gradients without touching leaves, grad mode, DOT export. */
+/** Autograd controls that are not methods of a tensor: backward passes, gradients without touching leaves, grad mode, DOT export. */
 public final class Autograd {
     private Autograd() {}
 
@@ -39,43 +39,126 @@ public final class Autograd {
     }
 
     /**
+     * Backpropagates from {@code root} with upstream gradient {@code gradient} (null: {@code root} must hold one
+     * element and the gradient is 1), accumulating into the {@code .grad} of every leaf that requires grad, as
+     * {@code torch.autograd.backward}. {@link Tensor#backward} calls this.
+     */
+    public static void backward(Tensor root, Tensor gradient, boolean retainGraph) {
+        checkRoot(root, gradient, "backward");
+        Tensor seed = gradient != null ? gradient : Tensor.onesLike(root);
+        Engine.run(List.of(root.gradientEdge()), List.of(seed), retainGraph, null);
+        if (gradient == null) seed.close();
+    }
+
+    /**
      * Gradients of the sum of {@code outputs} (each must hold one element) with respect to {@code inputs},
      * like {@code torch.autograd.grad}: leaves' {@code .grad} is left untouched and the graph is freed.
      *
      * @throws IllegalArgumentException when an input does not take part in computing the outputs
      */
     public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs) {
-        return grad(outputs, inputs, false);
+        return grad(outputs, inputs, null, false);
     }
 
     public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, boolean retainGraph) {
-        List<Tensor> seeds = new ArrayList<>();
-        for (Tensor out : outputs) {
-            Tensor.checkBackwardRoot(out, null);
-            seeds.add(Tensor.onesLike(out));
+        return grad(outputs, inputs, null, retainGraph);
+    }
+
+    /**
+     * The vector-Jacobian products {@code sum_i gradOutputs[i] · d outputs[i] / d inputs[j]} for each input, like
+     * {@code torch.autograd.grad(outputs, inputs, grad_outputs)}. {@code gradOutputs} may be null (every output then
+     * holds one element and its gradient is 1), and so may an element of it for a one-element output; otherwise
+     * each has its output's shape, dtype and device. An input may be any tensor that requires grad, a leaf or
+     * computed: its gradient is the one flowing into the op that produced it. Leaves' {@code .grad} is left
+     * untouched; the graph is freed unless {@code retainGraph}.
+     *
+     * @throws IllegalArgumentException when an input does not take part in computing the outputs, or the lists'
+     *         lengths or a gradient's shape, dtype or device do not match
+     */
+    public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs, boolean retainGraph) {
+        if (outputs.isEmpty()) throw new IllegalArgumentException("Autograd.grad: no outputs");
+        if (gradOutputs != null && gradOutputs.size() != outputs.size()) {
+            throw new IllegalArgumentException("Autograd.grad: " + outputs.size() + " outputs but " + gradOutputs.size() + " gradOutputs");
         }
-        Set<Tensor> capture = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Node> roots = new ArrayList<>();
+        List<Tensor> seeds = new ArrayList<>();
+        List<Tensor> made = new ArrayList<>();
+        for (int i = 0; i < outputs.size(); i++) {
+            Tensor out = outputs.get(i), given = gradOutputs == null ? null : gradOutputs.get(i);
+            checkRoot(out, given, "Autograd.grad: output " + i);
+            Tensor seed = given != null ? given : Tensor.onesLike(out);
+            if (given == null) made.add(seed);
+            roots.add(out.gradientEdge());
+            seeds.add(seed);
+        }
+        Set<Node> capture = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Node> wanted = new ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) {
             Tensor in = inputs.get(i);
+            if (in.isClosed()) throw new IllegalStateException("Autograd.grad: input " + i + " was closed");
             if (!in.requiresGrad()) {
                 throw new IllegalArgumentException("Autograd.grad: input " + i + " " + in + " does not require grad");
             }
-            capture.add(in);
+            Node n = in.gradientEdge();
+            capture.add(n);
+            wanted.add(n);
         }
-        Map<Tensor, Tensor> grads = Engine.run(outputs, seeds, retainGraph, capture);
+        Map<Node, Tensor> grads = Engine.run(roots, seeds, retainGraph, capture);
+        // what this call owns (gradients the engine returned, seeds it made) is handed out or closed;
+        // the caller's gradOutputs are never closed and never handed back as they are
+        Set<Tensor> owned = identitySet(), handedOut = identitySet(), given = identitySet();
+        owned.addAll(grads.values());
+        owned.addAll(made);
+        if (gradOutputs != null) for (Tensor t : gradOutputs) if (t != null) given.add(t);
+        owned.removeAll(given);
         List<Tensor> result = new ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) {
-            Tensor g = grads.get(inputs.get(i));
+            Tensor g = grads.get(wanted.get(i));
             if (g == null) {
+                for (Tensor t : owned) t.close();
                 throw new IllegalArgumentException("Autograd.grad: input " + i + " (shape "
                         + Arrays.toString(inputs.get(i).shape()) + ") was not used to compute the outputs");
             }
-            Tensor dense = g.contiguous();
-            if (dense != g && !seeds.contains(g)) g.close();
-            result.add(dense);
+            // a dense handle of its own per input (one gradient may answer the same input listed twice)
+            Tensor r = !g.isContiguous() ? g.contiguous() : owned.contains(g) && !handedOut.contains(g) ? g : g.detach();
+            handedOut.add(r);
+            result.add(r);
         }
-        for (Tensor seed : seeds) if (!result.contains(seed)) seed.close();
+        for (Tensor t : owned) if (!handedOut.contains(t)) t.close();
         return result;
+    }
+
+    private static Set<Tensor> identitySet() {
+        return Collections.newSetFromMap(new IdentityHashMap<>());
+    }
+
+    /** Validates a backward root and its upstream gradient before any work. */
+    private static void checkRoot(Tensor root, Tensor gradient, String where) {
+        if (root.isClosed()) throw new IllegalStateException(where + ": the tensor " + Arrays.toString(root.shape()) + " was closed");
+        if (!root.requiresGrad()) {
+            throw new IllegalStateException(where + ": the tensor " + root + " does not require grad and has no grad_fn"
+                    + " (no input of the ops that computed it requires grad, or it was computed under noGrad)");
+        }
+        if (gradient == null) {
+            if (root.numel() != 1) {
+                throw new IllegalStateException((where.equals("backward") ? "backward()" : where) + " without a gradient needs a tensor with one element, this one has shape "
+                        + Arrays.toString(root.shape()) + "; pass " + (where.equals("backward") ? "backward(gradient)" : "gradOutputs")
+                        + " with a gradient of that shape");
+            }
+            return;
+        }
+        if (gradient.isClosed()) throw new IllegalStateException(where + ": the gradient was closed");
+        if (gradient.device() != root.device()) {
+            throw new IllegalArgumentException(where + ": the gradient is on " + gradient.device() + ", the tensor on " + root.device());
+        }
+        if (gradient.dtype() != root.dtype()) {
+            throw new IllegalArgumentException(where + ": dtypes differ: the gradient is " + gradient.dtype() + ", the tensor "
+                    + root.dtype() + " (convert one with to(DType))");
+        }
+        if (!Arrays.equals(root.shape(), gradient.shape())) {
+            throw new IllegalArgumentException(where + ": the gradient's shape " + Arrays.toString(gradient.shape())
+                    + " differs from the tensor's shape " + Arrays.toString(root.shape()));
+        }
     }
 
     /** When on, the first op whose output (forward) or gradient (backward) holds NaN or Inf throws, naming the op and where it was created. */
@@ -85,29 +168,26 @@ public final class Autograd {
 
     /** The graph recorded behind {@code root} in Graphviz DOT: an ellipse per op with its output shape, leaves as boxes. */
     public static String toDot(Tensor root) {
-        List<Tensor> order = Engine.topologicalOrder(List.of(root));
-        Map<Tensor, Integer> ids = new IdentityHashMap<>();
-        for (Tensor t : order) ids.put(t, ids.size());
         StringBuilder dot = new StringBuilder("digraph autograd {\n  rankdir=BT;\n");
-        for (Tensor t : order) {
-            Node node = t.gradFn();
-            String shape = Arrays.toString(t.shape());
-            if (node == null) {
-                dot.append("  t").append(ids.get(t)).append(" [shape=box, style=filled, fillcolor=lightblue, label=\"leaf ")
-                        .append(shape).append(t.requiresGrad() ? "\\nrequires grad" : "").append("\"];\n");
+        Node start = root.gradientEdge();
+        if (start == null) {
+            return dot.append("  t0 [shape=box, label=\"leaf ").append(Arrays.toString(root.shape())).append("\"];\n}\n").toString();
+        }
+        List<Node> order = Engine.topologicalOrder(List.of(start));
+        Map<Node, Integer> ids = new IdentityHashMap<>();
+        for (Node n : order) ids.put(n, ids.size());
+        for (Node n : order) {
+            String shape = Arrays.toString(n.outputShape());
+            dot.append("  t").append(ids.get(n));
+            if (n.isAccumulator()) {
+                dot.append(" [shape=box, style=filled, fillcolor=lightblue, label=\"leaf ").append(shape).append("\\nrequires grad\"];\n");
             } else {
-                dot.append("  t").append(ids.get(t)).append(" [label=\"").append(node.op()).append(' ')
-                        .append(shape).append("\"];\n");
+                dot.append(" [label=\"").append(n.op()).append(' ').append(shape).append("\"];\n");
             }
         }
-        for (Tensor t : order) {
-            Node node = t.gradFn();
-            if (node == null) continue;
-            Tensor[] inputs = node.inputs();
-            for (int i = 0; i < inputs.length; i++) {
-                if (node.needsGrad(i)) {
-                    dot.append("  t").append(ids.get(inputs[i])).append(" -> t").append(ids.get(t)).append(";\n");
-                }
+        for (Node n : order) {
+            for (Node c : n.next()) {
+                if (c != null) dot.append("  t").append(ids.get(c)).append(" -> t").append(ids.get(n)).append(";\n");
             }
         }
         return dot.append("}\n").toString();

@@ -10,45 +10,57 @@ import java.util.Set;
 import org.tessera.Tensor;
 
 /**
- * Reverse-mode sweep over the recorded graph: one iterative depth-first pass for a topological order
- * (no recursion, so a chain of 100,000 ops is fine), then each node's vector-Jacobian product in reverse
- * order, summing gradients where paths meet. Intermediate gradients are closed as soon as they are
- * consumed, so their memory returns to the pool (or device) during the sweep rather than at GC time; the
- * caller's root gradients and the returned gradients are never closed here.
+ * Reverse-mode sweep over the recorded graph of {@link Node}s: one iterative depth-first pass for a topological
+ * order (no recursion, so a chain of 100,000 ops is fine), then each node's vector-Jacobian product in reverse
+ * order, summing gradients where paths meet. When only some nodes' gradients are wanted ({@code capture}), only
+ * the part of the graph that leads to them runs, and VJPs skip the inputs that lead nowhere wanted.
+ * Intermediate gradients are closed as soon as they are consumed, so their memory returns to the pool (or
+ * device) during the sweep rather than at GC time; the caller's root gradients and the returned gradients are
+ * never closed here.
  */
-public final class Engine {
+final class Engine {
     private Engine() {}
 
     /**
-     * Propagates {@code rootGrads} from {@code roots} and returns the gradient reaching each tensor of
-     * {@code capture}, or, when {@code capture} is null, each leaf that requires grad (the caller
-     * accumulates those into {@code .grad}).
+     * Propagates {@code rootGrads} from {@code roots}. With {@code capture} null, every gradient that reaches a
+     * leaf's accumulator is added into that leaf's {@code .grad} and the result is empty; otherwise leaves are left
+     * untouched and the result maps each node of {@code capture} that was reached to its gradient.
      */
-    public static Map<Tensor, Tensor> run(List<Tensor> roots, List<Tensor> rootGrads, boolean retainGraph,
-                                          Set<Tensor> capture) {
-        List<Tensor> order = topologicalOrder(roots);
+    static Map<Node, Tensor> run(List<Node> roots, List<Tensor> rootGrads, boolean retainGraph, Set<Node> capture) {
+        List<Node> order = topologicalOrder(roots);
+        Set<Node> needed = capture == null ? null : needed(order, capture);
         Set<Tensor> callerOwned = Collections.newSetFromMap(new IdentityHashMap<>());
         callerOwned.addAll(rootGrads);
-        Map<Tensor, Tensor> pending = new IdentityHashMap<>();
+        Map<Node, Tensor> pending = new IdentityHashMap<>();
         for (int i = 0; i < roots.size(); i++) addInto(pending, roots.get(i), rootGrads.get(i), callerOwned);
-        Map<Tensor, Tensor> result = new IdentityHashMap<>();
+        Map<Node, Tensor> result = new IdentityHashMap<>();
         boolean before = GradMode.set(false);
         try {
             for (int k = order.size() - 1; k >= 0; k--) {
-                Tensor t = order.get(k);
-                Tensor g = pending.remove(t);
+                Node node = order.get(k);
+                Tensor g = pending.remove(node);
                 if (g == null) continue;
-                Node node = t.gradFn();
-                boolean returned = capture != null ? capture.contains(t) : node == null;
-                if (returned) {
-                    result.put(t, g);
+                if (needed != null && !needed.contains(node)) {
+                    if (!callerOwned.contains(g)) g.close();
+                    continue;
+                }
+                if (capture != null && capture.contains(node)) {
+                    result.put(node, g);
                     callerOwned.add(g);
                 }
-                if (node == null) continue;
-                Tensor[] inputGrads = node.backward(g);
-                Tensor[] inputs = node.inputs();
-                for (int i = 0; i < inputs.length; i++) {
-                    if (!node.needsGrad(i) || inputGrads[i] == null) continue;
+                if (node.isAccumulator()) {
+                    if (capture == null) {
+                        boolean adopted = node.sink().accumulate(g, !callerOwned.contains(g));
+                        if (!adopted && !callerOwned.contains(g)) g.close();
+                    }
+                    continue;
+                }
+                Node[] next = node.next();
+                boolean[] needs = new boolean[next.length];
+                for (int i = 0; i < next.length; i++) needs[i] = next[i] != null && (needed == null || needed.contains(next[i]));
+                Tensor[] inputGrads = node.backward(g, needs);
+                for (int i = 0; i < next.length; i++) {
+                    if (!needs[i] || inputGrads[i] == null) continue;
                     // every pending gradient is its own handle, so closing one never frees another
                     if (inputGrads[i] == g || appearsBefore(inputGrads, i)) inputGrads[i] = inputGrads[i].detach();
                     if (GradMode.anomalyDetection() && !inputGrads[i].allFinite()) {
@@ -56,7 +68,7 @@ public final class Engine {
                                 + "' produced NaN or Inf in the gradient of its input " + i
                                 + (node.createdAt() == null ? "" : "; op created at " + node.createdAt()));
                     }
-                    addInto(pending, inputs[i], inputGrads[i], callerOwned);
+                    addInto(pending, next[i], inputGrads[i], callerOwned);
                 }
                 if (!callerOwned.contains(g)) g.close();
                 if (!retainGraph) node.free();
@@ -67,13 +79,13 @@ public final class Engine {
         return result;
     }
 
-    private static void addInto(Map<Tensor, Tensor> pending, Tensor t, Tensor g, Set<Tensor> callerOwned) {
-        Tensor old = pending.get(t);
+    private static void addInto(Map<Node, Tensor> pending, Node n, Tensor g, Set<Tensor> callerOwned) {
+        Tensor old = pending.get(n);
         if (old == null) {
-            pending.put(t, g);
+            pending.put(n, g);
             return;
         }
-        pending.put(t, old.add(g));
+        pending.put(n, old.add(g));
         if (!callerOwned.contains(old)) old.close();
         if (!callerOwned.contains(g)) g.close();
     }
@@ -83,35 +95,45 @@ public final class Engine {
         return false;
     }
 
-    /** Post-order over tensors reachable through inputs that need grad: every tensor after its inputs. */
-    static List<Tensor> topologicalOrder(List<Tensor> roots) {
-        List<Tensor> order = new ArrayList<>();
-        Set<Tensor> visited = Collections.newSetFromMap(new IdentityHashMap<>());
-        ArrayDeque<Tensor> stack = new ArrayDeque<>();
-        ArrayDeque<int[]> next = new ArrayDeque<>();   // per stack entry: index of the next input to visit
-        for (Tensor root : roots) {
+    /** The nodes of {@code order} (children first) from which a node of {@code capture} can be reached. */
+    private static Set<Node> needed(List<Node> order, Set<Node> capture) {
+        Set<Node> needed = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Node n : order) {
+            boolean leads = capture.contains(n);
+            for (Node c : n.next()) leads |= c != null && needed.contains(c);
+            if (leads) needed.add(n);
+        }
+        return needed;
+    }
+
+    /** Post-order over the nodes reachable from {@code roots}: every node after the nodes its edges lead to. */
+    static List<Node> topologicalOrder(List<Node> roots) {
+        List<Node> order = new ArrayList<>();
+        Set<Node> visited = Collections.newSetFromMap(new IdentityHashMap<>());
+        ArrayDeque<Node> stack = new ArrayDeque<>();
+        ArrayDeque<int[]> cursor = new ArrayDeque<>();   // per stack entry: index of the next edge to follow
+        for (Node root : roots) {
             if (!visited.add(root)) continue;
             stack.push(root);
-            next.push(new int[1]);
+            cursor.push(new int[1]);
             while (!stack.isEmpty()) {
-                Tensor top = stack.peek();
-                int[] cursor = next.peek();
-                Node node = top.gradFn();
-                Tensor child = null;
-                while (node != null && cursor[0] < node.inputs().length) {
-                    int i = cursor[0]++;
-                    Tensor in = node.inputs()[i];
-                    if (node.needsGrad(i) && visited.add(in)) {
-                        child = in;
+                Node top = stack.peek();
+                int[] at = cursor.peek();
+                Node child = null;
+                Node[] next = top.next();
+                while (at[0] < next.length) {
+                    Node c = next[at[0]++];
+                    if (c != null && visited.add(c)) {
+                        child = c;
                         break;
                     }
                 }
                 if (child != null) {
                     stack.push(child);
-                    next.push(new int[1]);
+                    cursor.push(new int[1]);
                 } else {
                     stack.pop();
-                    next.pop();
+                    cursor.pop();
                     order.add(top);
                 }
             }

@@ -4,10 +4,17 @@ import java.util.Arrays;
 import org.tessera.Tensor;
 
 /**
- * One recorded op of the define-by-run graph: its inputs (the edges backward follows), the tensors its
- * backward needs (saved with the version they had, so an in-place change is caught), and its
- * vector-Jacobian product. Op implementations create nodes through {@code Tensor}; users see them only
- * through {@link Autograd#toDot}.
+ * A vertex of the define-by-run graph: one recorded op, or the gradient accumulator of a leaf.
+ *
+ * <p>An op node holds, per input, the edge its input's gradient flows along: the node that produced that input
+ * <em>when this op was recorded</em> (or the input leaf's accumulator), never the input tensor itself. An in-place
+ * op later gives its tensor a new producing node; nodes recorded before keep pointing at the old one, so they
+ * backpropagate through the history that existed when they ran (as PyTorch's {@code next_edges}). It also holds
+ * the tensors its backward needs, saved with the version they had (an in-place change to one is caught), and its
+ * vector-Jacobian product. Every op has exactly one output, so an edge needs no output index.
+ *
+ * <p>An accumulator node ({@link #accumulator}) ends the graph at a leaf that requires grad: what reaches it is
+ * added into the leaf's {@code .grad} through its {@link GradSink}.
  */
 public final class Node {
 
@@ -22,10 +29,19 @@ public final class Node {
         Tensor[] apply(Tensor grad, Tensor[] saved, boolean[] needs);
     }
 
+    /** Where the gradient reaching a leaf goes (its {@code .grad}); implemented by the leaf. */
+    public interface GradSink {
+        /**
+         * Adds {@code grad} into the leaf's gradient. {@code mayAdopt}: the engine owns {@code grad} and hands it
+         * over, so the leaf may keep it rather than copy it. Returns whether it kept it.
+         */
+        boolean accumulate(Tensor grad, boolean mayAdopt);
+    }
+
     private final String op;
     private final int[] outputShape;
-    private final Tensor[] inputs;
-    private final boolean[] needsGrad;
+    private final Node[] next;
+    private final GradSink sink;
     private final Vjp vjp;
     private Tensor[] saved;
     private final int[] savedVersions;
@@ -33,23 +49,35 @@ public final class Node {
     private final StackTraceElement createdAt;
     private boolean freed;
 
-    /**
-     * @param saved  tensors the VJP reads; each is held through an alias handle the node owns
-     * @param roles  what each saved tensor is to the op ("input 0", "output"), for error messages
-     */
-    public Node(String op, int[] outputShape, Tensor[] inputs, Tensor[] saved, String[] roles, Vjp vjp,
-                StackTraceElement createdAt) {
+    private Node(String op, int[] outputShape, Node[] next, GradSink sink, Tensor[] saved, String[] roles, Vjp vjp,
+                 StackTraceElement createdAt) {
         this.op = op;
         this.outputShape = outputShape;
-        this.inputs = inputs;
-        this.needsGrad = new boolean[inputs.length];
-        for (int i = 0; i < inputs.length; i++) needsGrad[i] = inputs[i] != null && inputs[i].requiresGrad();
+        this.next = next;
+        this.sink = sink;
         this.vjp = vjp;
         this.saved = saved;
         this.savedVersions = new int[saved.length];
         for (int i = 0; i < saved.length; i++) savedVersions[i] = saved[i] == null ? 0 : saved[i].version();
         this.savedRoles = roles;
         this.createdAt = createdAt;
+    }
+
+    /**
+     * An op's node (for op implementations in {@code Tensor}).
+     *
+     * @param next   per input, the node its gradient flows into, null where the input needs no gradient
+     * @param saved  tensors the VJP reads; each is held through an alias handle the node owns
+     * @param roles  what each saved tensor is to the op ("input 0", "output"), for error messages
+     */
+    public static Node op(String op, int[] outputShape, Node[] next, Tensor[] saved, String[] roles, Vjp vjp,
+                          StackTraceElement createdAt) {
+        return new Node(op, outputShape, next, null, saved, roles, vjp, createdAt);
+    }
+
+    /** The end of the graph at a leaf of {@code shape} that requires grad. */
+    public static Node accumulator(int[] shape, GradSink sink) {
+        return new Node("leaf", shape, new Node[0], sink, new Tensor[0], new String[0], null, null);
     }
 
     public String op() {
@@ -60,13 +88,18 @@ public final class Node {
         return outputShape.clone();
     }
 
-    /** Input tensors (null where an input takes no gradient). */
-    Tensor[] inputs() {
-        return inputs;
+    /** Whether this is a leaf's gradient accumulator (the graph ends here). */
+    public boolean isAccumulator() {
+        return sink != null;
     }
 
-    boolean needsGrad(int i) {
-        return needsGrad[i];
+    GradSink sink() {
+        return sink;
+    }
+
+    /** The edges: per input, the node its gradient flows into, or null. */
+    Node[] next() {
+        return next;
     }
 
     /** Where user code created this op (recorded in anomaly mode; otherwise null). */
@@ -75,7 +108,7 @@ public final class Node {
     }
 
     /** Runs the VJP after checking that the graph is intact and no saved tensor changed since the forward pass. */
-    Tensor[] backward(Tensor grad) {
+    Tensor[] backward(Tensor grad, boolean[] needs) {
         if (freed) {
             throw new IllegalStateException("Trying to backward through the graph a second time (op '" + op
                     + "'): its saved tensors were freed by the first backward. Pass retainGraph = true to the "
@@ -91,21 +124,17 @@ public final class Node {
                         + (createdAt == null ? "" : "; op created at " + createdAt));
             }
         }
-        return vjp.apply(grad, saved, needsGrad);
+        return vjp.apply(grad, saved, needs);
     }
 
     /** Drops the saved tensors (frees their memory unless other handles hold it); a later backward throws. */
     void free() {
-        if (freed) return;
+        if (freed || sink != null) return;
         freed = true;
         for (Tensor t : saved) {
             if (t != null) t.close();
         }
         saved = new Tensor[0];
-    }
-
-    boolean isFreed() {
-        return freed;
     }
 
     @Override

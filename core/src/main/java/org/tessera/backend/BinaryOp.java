@@ -13,11 +13,24 @@ public enum BinaryOp {
     ADD     ("add",       true,  "",   "",     (a, b) -> a + b,        (dy, a, b) -> dy,                              (dy, a, b) -> dy,                               "a + b", "dy", "dy"),
     SUB     ("sub",       true,  "",   "",     (a, b) -> a - b,        (dy, a, b) -> dy,                              (dy, a, b) -> -dy,                              "a - b", "dy", "-dy"),
     MUL     ("mul",       true,  "b",  "a",    (a, b) -> a * b,        (dy, a, b) -> dy * b,                          (dy, a, b) -> dy * a,                           "a * b", "dy * b", "dy * a"),
-    DIV     ("div",       false, "b",  "ab",   (a, b) -> a / b,        (dy, a, b) -> dy / b,                          (dy, a, b) -> -dy * a / (b * b),                "a / b", "dy / b", "-dy * a / (b * b)"),
-    // Ties split the gradient in half between both inputs, as PyTorch does.
-    // NaN propagates, as Math.max and PyTorch (OpenCL's fmax/fmin return the other operand)
-    MAXIMUM ("maximum",   true,  "ab", "ab",   Math::max,              (dy, a, b) -> a > b ? dy : a == b ? dy / 2 : 0, (dy, a, b) -> b > a ? dy : a == b ? dy / 2 : 0, "isnan(a) || isnan(b) ? a + b : fmax(a, b)", "a > b ? dy : a == b ? dy / 2 : 0", "b > a ? dy : a == b ? dy / 2 : 0"),
-    MINIMUM ("minimum",   true,  "ab", "ab",   Math::min,              (dy, a, b) -> a < b ? dy : a == b ? dy / 2 : 0, (dy, a, b) -> b < a ? dy : a == b ? dy / 2 : 0, "isnan(a) || isnan(b) ? a + b : fmin(a, b)", "a < b ? dy : a == b ? dy / 2 : 0", "b < a ? dy : a == b ? dy / 2 : 0");
+    // db as PyTorch's div_tensor_other_backward: -dy * ((a / b) / b), the same infinities and NaNs
+    DIV     ("div",       false, "b",  "ab",   (a, b) -> a / b,        (dy, a, b) -> dy / b,                          (dy, a, b) -> -dy * (a / b / b),                "a / b", "dy / b", "-dy * (a / b / b)"),
+    // NaN propagates and +0 > -0 (Math.max/min, IEEE 754-2019 maximum; OpenCL's fmax/fmin return the non-NaN
+    // operand and either zero, so the C formula spells it out; PyTorch's own -0/+0 result depends on its code path).
+    // Gradients as PyTorch: a tie splits dy in half, and an input that is not smaller (NaN included) gets all of it.
+    MAXIMUM ("maximum",   true,  "ab", "ab",   Math::max,              (dy, a, b) -> a < b ? 0 : a == b ? dy / 2 : dy, (dy, a, b) -> a > b ? 0 : a == b ? dy / 2 : dy,
+             "isnan(a) || isnan(b) ? a + b : a > b ? a : b > a ? b : signbit(a) ? b : a", "a < b ? (CT) 0 : a == b ? dy / 2 : dy", "a > b ? (CT) 0 : a == b ? dy / 2 : dy"),
+    MINIMUM ("minimum",   true,  "ab", "ab",   Math::min,              (dy, a, b) -> a > b ? 0 : a == b ? dy / 2 : dy, (dy, a, b) -> a < b ? 0 : a == b ? dy / 2 : dy,
+             "isnan(a) || isnan(b) ? a + b : a < b ? a : b < a ? b : signbit(a) ? a : b", "a > b ? (CT) 0 : a == b ? dy / 2 : dy", "a < b ? (CT) 0 : a == b ? dy / 2 : dy"),
+    // Binary cross-entropy of logits a against targets b, per element, stable for any magnitude:
+    // (1 - b) a + m + log(e^-m + e^(-a-m)), m = max(-a, 0): PyTorch's form term by term, so the same values (NaN at
+    // a = -Inf included); its own gradient sigmoid(a) - b (0.5 - b at a = 0, where relu and abs would give -b), and
+    // -a for the target.
+    BCE_WITH_LOGITS("bceWithLogits", false, "ab", "a",
+             (a, b) -> { double m = Math.max(-a, 0); return (1 - b) * a + m + Math.log(Math.exp(-m) + Math.exp(-a - m)); },
+             (dy, a, b) -> dy * (UnaryOp.Functions.sigmoid(a) - b), (dy, a, b) -> -dy * a,
+             "(1 - b) * a + fmax(-a, (CT) 0) + log(exp(-fmax(-a, (CT) 0)) + exp(-a - fmax(-a, (CT) 0)))",
+             "dy * ((a >= 0 ? 1 / (1 + exp(-a)) : exp(a) / (1 + exp(a))) - b)", "-dy * a");
 
     @FunctionalInterface
     public interface Forward {

@@ -3,6 +3,7 @@ package org.tessera.nn;
 import java.util.Arrays;
 import org.tessera.DType;
 import org.tessera.Tensor;
+import org.tessera.backend.BinaryOp;
 
 /**
  * Loss functions, all mean-reduced as in PyTorch's defaults. Labels are I32 class indices; a label outside
@@ -44,7 +45,8 @@ public final class Losses {
     }
 
     /**
-     * Binary cross-entropy on logits, stable for any magnitude: {@code max(x, 0) - x t + log(1 + e^-|x|)},
+     * Binary cross-entropy on logits, stable for any magnitude: {@code (1 - t) x + max(-x, 0) + log(1 + e^-|x|)}
+     * per element ({@link BinaryOp#BCE_WITH_LOGITS}, one fused op with its own gradient {@code sigmoid(x) - t}),
      * mean over all elements; target holds probabilities in [0, 1] of the logits' shape.
      */
     public static Tensor binaryCrossEntropyWithLogits(Tensor logits, Tensor target) {
@@ -52,7 +54,10 @@ public final class Losses {
             throw new IllegalArgumentException("binaryCrossEntropyWithLogits: logits " + Arrays.toString(logits.shape())
                     + " and target " + Arrays.toString(target.shape()) + " must have the same shape");
         }
-        return logits.relu().sub(logits.mul(target)).add(logits.abs().neg().softplus()).mean();
+        Tensor perElement = logits.binary(BinaryOp.BCE_WITH_LOGITS, target);
+        Tensor loss = perElement.mean();
+        perElement.close();
+        return loss;
     }
 
     private static void checkLabels(String op, Tensor scores, Tensor labels) {

@@ -43,10 +43,10 @@ public abstract class Optimizer implements AutoCloseable {
     /** Applies one update to every parameter that has a gradient. */
     public void step() {
         for (int i = 0; i < params.size(); i++) {
-            Tensor p = params.get(i), g = p.grad();
-            if (g == null) continue;
+            Tensor p = params.get(i);
+            if (!p.hasGrad()) continue;
             OptimizerStep s = update(i, steps[i] + 1);
-            p.optimizerStep(s, g, state(i, s));
+            p.optimizerStepFromGrad(s, state(i, s));
             steps[i]++;
         }
     }

@@ -8,9 +8,6 @@
 //   HAS_FP64 defined when cl_khr_fp64 is available
 #ifdef HAS_FP64
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
-#define ACC_PI M_PI
-#else
-#define ACC_PI M_PI_F
 #endif
 
 #ifndef MAX_RANK

@@ -5,6 +5,17 @@
 // (org.tessera.backend.UnaryOp / BinaryOp), passing the row's OpenCL C formula; in the formula x is
 // the input, y the output, dy the upstream gradient, a and b the binary operands, p and q parameters.
 
+// x^p as org.tessera.backend.UnaryOp.Functions.pow: PyTorch's special exponents, then pow.
+inline CT pow_scalar(CT x, CT p) {
+    if (p == (CT) 0.5) return sqrt(x);
+    if (p == (CT) 2) return x * x;
+    if (p == (CT) 3) return x * x * x;
+    if (p == (CT) -0.5) return (CT) 1 / sqrt(x);
+    if (p == (CT) -1) return (CT) 1 / x;
+    if (p == (CT) -2) return (CT) 1 / (x * x);
+    return pow(x, p);
+}
+
 #define UNARY_KERNEL(NAME, ...)                                                             \
 __kernel void unary_##NAME(__global const T* xs, __global T* ys, const Layout L,             \
                            const CT p, const CT q) {                                         \

@@ -29,11 +29,34 @@ public final class Assertions2 {
         assertClose(e.values(), actual.toDoubleArray(), tol(actual.dtype()), key);
     }
 
+    /**
+     * As {@link #assertClose(String, Tensor)}, and special values exactly: NaN where the reference has NaN (and only
+     * there), the same infinity, and the same sign of a zero.
+     */
+    public static void assertSpecialClose(String key, Tensor actual) {
+        Expected.Entry e = Expected.get(key);
+        assertArrayEquals(e.shape(), actual.shape(), key + ": shape");
+        assertSpecialClose(e.values(), actual, key);
+    }
+
+    public static void assertSpecialClose(double[] want, Tensor actual, String key) {
+        double[] got = actual.toDoubleArray();
+        for (int i = 0; i < want.length; i++) {
+            boolean special = Double.isNaN(want[i]) || Double.isInfinite(want[i]) || want[i] == 0;
+            boolean same = Double.isNaN(want[i]) ? Double.isNaN(got[i]) : Double.compare(want[i], got[i]) == 0;
+            if (special && !same || !special && !Double.isFinite(got[i])) {
+                fail(key + ": element " + i + " is " + got[i] + ", expected " + want[i] + " (" + actual.dtype() + " on " + actual.device() + ")");
+            }
+        }
+        assertClose(want, got, tol(actual.dtype()), key);
+    }
+
     public static void assertClose(double[] expected, double[] actual, double tol, String what) {
         if (expected.length != actual.length) fail(what + ": expected " + expected.length + " values, got " + actual.length);
         for (int i = 0; i < expected.length; i++) {
             double diff = Math.abs(actual[i] - expected[i]);
-            if (!(diff <= tol + tol * Math.abs(expected[i])) && !(Double.isNaN(expected[i]) && Double.isNaN(actual[i]))) {
+            boolean same = actual[i] == expected[i] || Double.isNaN(expected[i]) && Double.isNaN(actual[i]);
+            if (!same && !(diff <= tol + tol * Math.abs(expected[i]))) {
                 fail(what + ": element " + i + " is " + actual[i] + ", expected " + expected[i] + " (difference " + diff + ", tolerance " + tol + ")");
             }
         }

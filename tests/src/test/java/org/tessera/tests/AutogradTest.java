@@ -84,6 +84,30 @@ class AutogradTest {
         assertTrue(e.getMessage().contains("not used"), e.getMessage());
     }
 
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
+    void autogradGradTakesGradOutputsForNonScalarOutputsAndComputedInputs(Device d, DType t) {
+        Tensor x = Expected.tensor("agrad.x", d, t).requiresGrad(true), w = Expected.tensor("agrad.w", d, t).requiresGrad(true);
+        Tensor h = x.mul(w);
+        Tensor y1 = h.tanh().mul(2), y2 = h.mul(w).sum(0, false);
+        Tensor g1 = Expected.tensor("agrad.g1", d, t), g2 = Expected.tensor("agrad.g2", d, t);
+        List<Tensor> g = Autograd.grad(List.of(y1, y2), List.of(x, w, h), List.of(g1, g2), false);
+        assertClose("agrad.dx", g.get(0));
+        assertClose("agrad.dw", g.get(1));
+        assertClose("agrad.dh", g.get(2));
+        assertNull(x.grad());
+        assertClose("agrad.g1", g1);                                // the caller's gradOutputs are left as they were
+        Tensor z = x.mul(2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Autograd.grad(List.of(z), List.of(x), List.of(Tensor.ones(d, t, 3)), false));
+        assertTrue(e.getMessage().contains("shape"), e.getMessage());
+        IllegalStateException e2 = assertThrows(IllegalStateException.class, () -> Autograd.grad(List.of(z), List.of(x)));
+        assertTrue(e2.getMessage().contains("gradOutputs"), e2.getMessage());
+        List<Tensor> twice = Autograd.grad(List.of(z.sum()), List.of(x, x));
+        assertClose(new double[] {2, 2, 2, 2, 2, 2}, twice.get(0), 0);
+        assertClose(new double[] {2, 2, 2, 2, 2, 2}, twice.get(1), 0);
+    }
+
     @ParameterizedTest
     @MethodSource("org.tessera.tests.Devices#all")
     void noGradRecordsNothingAndDetachSharesData(Device d) {

@@ -74,6 +74,15 @@ class BadInputCatalogueTest {
             y.sum().backward();
         }, "modified"));
         r.add(new Row("in place on a leaf that requires grad", IllegalStateException.class, () -> leaf.addi(1), "leaf", "noGrad"));
+        r.add(new Row("in place on a view of a leaf that requires grad", IllegalStateException.class, () -> leaf.narrow(0, 0, 2).muli(2),
+                "view of a leaf", "noGrad"));
+        r.add(new Row("in place, with grad mode on, on a view made under noGrad", IllegalStateException.class, () -> {
+            Tensor h = leaf.mul(1), v;
+            try (var off = Autograd.noGrad()) {
+                v = h.narrow(0, 0, 2);
+            }
+            v.muli(leaf.narrow(0, 0, 2));
+        }, "made under noGrad"));
         r.add(new Row("a class label out of range", IllegalArgumentException.class,
                 () -> Losses.crossEntropy(Tensor.zeros(d, 2, 3), Tensor.of(d, new int[] {1, 3}, 2)), "label 3", "3 classes"));
         r.add(new Row("a gather index out of range", IllegalArgumentException.class,

@@ -26,7 +26,7 @@ public final class Expected {
     }
 
     public static double[] values(String key) {
-        return get(key).values();
+        return get(key).values().clone();
     }
 
     /** The reference as a tensor of the given dtype on a device. */
@@ -37,6 +37,16 @@ public final class Expected {
         Tensor c = t.to(dtype);
         t.close();
         return c;
+    }
+
+    /** A value as Python's repr() wrote it ("nan", "inf" and "-inf" included). */
+    private static double parse(String v) {
+        return switch (v) {
+            case "nan" -> Double.NaN;
+            case "inf" -> Double.POSITIVE_INFINITY;
+            case "-inf" -> Double.NEGATIVE_INFINITY;
+            default -> Double.parseDouble(v);
+        };
     }
 
     private static Map<String, Entry> load() {
@@ -50,7 +60,7 @@ public final class Expected {
                 int[] shape = parts[1].equals("scalar") ? new int[0]
                         : java.util.Arrays.stream(parts[1].split(",")).mapToInt(Integer::parseInt).toArray();
                 double[] values = new double[parts.length - 2];
-                for (int i = 0; i < values.length; i++) values[i] = Double.parseDouble(parts[i + 2]);
+                for (int i = 0; i < values.length; i++) values[i] = parse(parts[i + 2]);
                 map.put(parts[0], new Entry(shape, values));
             }
         } catch (IOException e) {

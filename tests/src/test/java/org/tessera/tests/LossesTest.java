@@ -43,6 +43,18 @@ class LossesTest {
 
     @ParameterizedTest(name = "{1} {0}")
     @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
+    void binaryCrossEntropyGradientAtLogitsOfZeroIsSigmoidMinusTarget(Device d, DType t) {
+        // a zero-initialised output layer: the gradient is (0.5 - t) / n, not -t / n (relu' and abs' are 0 at 0)
+        Tensor logits = Expected.tensor("bce0.logits", d, t).requiresGrad(true);
+        Tensor loss = Losses.binaryCrossEntropyWithLogits(logits, Expected.tensor("bce0.target", d, t));
+        loss.backward();
+        assertClose("bce0.loss", loss);
+        assertClose("bce0.dlogits", logits.grad());
+        assertEquals((0.5 - 0.3) / 6, logits.grad().toDoubleArray()[1], 1e-7);
+    }
+
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void nllMultiMarginBceAndMseMatchPyTorch(Device d, DType t) {
         Tensor scores = Expected.tensor("nll.scores", d, t).requiresGrad(true);
         Tensor nll = Losses.nll(scores.logSoftmax(1), labels(d));

@@ -2,6 +2,7 @@ package org.tessera.tests;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.tessera.tests.Assertions2.assertClose;
 
@@ -71,7 +72,8 @@ class OpConformanceTest {
             new BinaryCase("mul", BinaryOp.MUL, Tensor::mul),
             new BinaryCase("div", BinaryOp.DIV, Tensor::div),
             new BinaryCase("maximum", BinaryOp.MAXIMUM, Tensor::maximum),
-            new BinaryCase("minimum", BinaryOp.MINIMUM, Tensor::minimum));
+            new BinaryCase("minimum", BinaryOp.MINIMUM, Tensor::minimum),
+            new BinaryCase("bceWithLogits", BinaryOp.BCE_WITH_LOGITS, (a, b) -> a.binary(BinaryOp.BCE_WITH_LOGITS, b)));
 
     static List<Object[]> unaryCases() {
         return cross(UNARY);
@@ -217,6 +219,57 @@ class OpConformanceTest {
         int[] out = new int[v.length];
         for (int i = 0; i < v.length; i++) out[i] = (int) v[i];
         return out;
+    }
+
+    // ---- permute, var and std (unbiased by default, as PyTorch) ----
+
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
+    void permute(Device d, DType t) {
+        Tensor x = Expected.tensor("permute.x", d, t).requiresGrad(true);      // [2, 3, 4]
+        Tensor y = x.permute(2, 0, 1);
+        assertArrayEquals(new int[] {4, 2, 3}, y.shape());
+        y.backward(Expected.tensor("permute.g", d, t));
+        assertClose("permute.y", y);
+        assertClose("permute.dx", x.grad());
+        assertClose("permute.y", x.detach().permute(-1, 0, -2));
+        assertThrows(IllegalArgumentException.class, () -> x.permute(0, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> x.permute(0, 1));
+        if (t == DType.F64) assertTrue(GradCheck.check(in -> in.get(0).permute(1, 2, 0).exp(), List.of(x.detach().requiresGrad(true))));
+    }
+
+    static final List<Object[]> MOMENTS = List.of(
+            new Object[] {"var", (Function<Tensor, Tensor>) Tensor::var},
+            new Object[] {"varBiased", (Function<Tensor, Tensor>) x -> x.var(false)},
+            new Object[] {"var1", (Function<Tensor, Tensor>) x -> x.var(1, false)},
+            new Object[] {"var0k", (Function<Tensor, Tensor>) x -> x.var(0, true)},
+            new Object[] {"var1Biased", (Function<Tensor, Tensor>) x -> x.var(1, false, false)},
+            new Object[] {"std", (Function<Tensor, Tensor>) Tensor::std},
+            new Object[] {"stdBiased", (Function<Tensor, Tensor>) x -> x.std(false)},
+            new Object[] {"std1", (Function<Tensor, Tensor>) x -> x.std(1, false)},
+            new Object[] {"std0k", (Function<Tensor, Tensor>) x -> x.std(0, true)},
+            new Object[] {"std1Biased", (Function<Tensor, Tensor>) x -> x.std(1, false, false)});
+
+    @SuppressWarnings("unchecked")
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
+    void varianceAndStandardDeviation(Device d, DType t) {
+        for (Object[] m : MOMENTS) {
+            String key = (String) m[0];
+            Function<Tensor, Tensor> f = (Function<Tensor, Tensor>) m[1];
+            for (boolean transposed : new boolean[] {false, true}) {
+                Tensor base = transposed ? Expected.tensor("x", d, t).t().contiguous().detach().requiresGrad(true)
+                        : Expected.tensor("x", d, t).requiresGrad(true);
+                Tensor y = f.apply(transposed ? base.t() : base);
+                y.backward(Expected.tensor("moments." + key + ".g", d, t));
+                assertClose("moments." + key + ".y", y);
+                assertClose("moments." + key + ".dx", transposed ? base.grad().t() : base.grad());
+            }
+            if (t == DType.F64) assertTrue(GradCheck.check(in -> f.apply(in.get(0)), List.of(Expected.tensor("x", d, t).requiresGrad(true))));
+        }
+        // one element: the unbiased estimate divides by zero, NaN as in PyTorch; the biased one is 0
+        assertTrue(Double.isNaN(Tensor.of(d, new double[] {3}).to(t).var().item()));
+        assertEquals(0, Tensor.of(d, new double[] {3}).to(t).var(false).item());
     }
 
     // ---- softmax ----
