@@ -15,19 +15,21 @@ import org.tessera.backend.Strided;
  * F64 takes a simpler row-parallel path: it serves gradient checks and reference runs, not speed.
  */
 final class Gemm {
-    // Block sizes were swept on the CI machine (2-core AVX-512 EPYC, n = 512..2048, 2 threads); see the README.
-    /** Depth of a packed block: a KC x NR panel of B is 64 KiB at NR = 32 (L1/L2). Property tessera.gemm.kc. */
-    static final int KC = Integer.getInteger("tessera.gemm.kc", 512);
-    /** Rows of A packed per task (a multiple of every kernel's MR): MC x KC floats = 240 KiB, in L2. Property tessera.gemm.mc. */
-    static final int MC = Integer.getInteger("tessera.gemm.mc", 120);
-    /** Columns of B packed at once: KC x NC floats (2 MiB) stay in L3. Property tessera.gemm.nc. */
-    static final int NC = Integer.getInteger("tessera.gemm.nc", 2048);
+    // Block sizes swept on a 2-core Zen 4 (AVX2 exposed, 4x16 kernel) at n = 256..2048: see the README.
+    /** Depth of a packed block: a KC x NR panel of B (16 KiB at NR = 16) stays in L1. Property tessera.gemm.kc. */
+    static final int KC = Integer.getInteger("tessera.gemm.kc", 256);
+    /** Rows of A packed at once (rounded down to a multiple of MR): MC x KC floats (128 KiB) stay in L2. Property tessera.gemm.mc. */
+    static final int MC = Integer.getInteger("tessera.gemm.mc", 128);
+    /** Columns of B packed at once: KC x NC floats (4 MiB) stay in L3. Property tessera.gemm.nc. */
+    static final int NC = Integer.getInteger("tessera.gemm.nc", 4096);
     /** Below this many multiply-adds a product runs on the calling thread. */
     static final long SERIAL_FLOPS = Long.getLong("tessera.gemm.serialFlops", 1L << 18);
 
     private final Parallel parallel;
     private final MicroKernel kernel;
-    private final ThreadLocal<float[]> packA = ThreadLocal.withInitial(() -> new float[0]);
+    private final int mc;
+    /** Per thread: the packed A block, a scratch tile for edge tiles, the packed B block (reused: no allocation per product). */
+    private final ThreadLocal<float[][]> scratch;
 
     Gemm(Parallel parallel) {
         this(parallel, SimdSupport.kernel());
@@ -36,6 +38,9 @@ final class Gemm {
     Gemm(Parallel parallel, MicroKernel kernel) {
         this.parallel = parallel;
         this.kernel = kernel;
+        this.mc = Math.max(kernel.mr(), MC / kernel.mr() * kernel.mr());
+        int tile = kernel.mr() * kernel.nr();
+        this.scratch = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[tile], new float[0]});
     }
 
     /** Strides [batch, ld, 1]; when {@code trans} the stored matrix is [K, M] (resp. [N, K]). */
@@ -66,13 +71,15 @@ final class Gemm {
 
     private void one(Matrix a, Matrix b, Object c, int co, int ldc, int item, int m, int n, int k,
                      double alpha, double beta, boolean serial) {
-        scaleC(c, co, ldc, m, n, beta);
-        if (k == 0 || m == 0 || n == 0 || alpha == 0) return;
-        if (c instanceof double[] cd) {
-            gemm64(a, b, cd, co, ldc, item, m, n, k, alpha, serial);
-        } else {
-            gemm32(a, b, (float[]) c, co, ldc, item, m, n, k, (float) alpha, serial);
+        boolean empty = k == 0 || m == 0 || n == 0 || alpha == 0;
+        // F32 with beta = 0 overwrites C in its first k block (no pass that zeroes C first)
+        if (c instanceof float[] cf && !empty) {
+            if (beta != 0 && beta != 1) scaleC(c, co, ldc, m, n, beta);
+            gemm32(a, b, cf, co, ldc, item, m, n, k, (float) alpha, beta != 0, serial);
+            return;
         }
+        scaleC(c, co, ldc, m, n, beta);
+        if (!empty) gemm64(a, b, (double[]) c, co, ldc, item, m, n, k, alpha, serial);
     }
 
     private static void scaleC(Object c, int co, int ldc, int m, int n, double beta) {
@@ -92,92 +99,166 @@ final class Gemm {
 
     // ---- F32: blocked, packed, micro-kernel ----
 
-    private void gemm32(Matrix a, Matrix b, float[] c, int co, int ldc, int item, int m, int n, int k, float alpha, boolean serial) {
+    /**
+     * {@code C (+)= alpha op(A) op(B)}: C is accumulated into when {@code accumulate}, else overwritten by the first
+     * k block. The work of each (jc, pc) block is cut into one share per thread, by rows (each thread packs only its
+     * own A) or, for products with few rows, by panels of B; equal shares, so no thread waits on another's tail.
+     */
+    private void gemm32(Matrix a, Matrix b, float[] c, int co, int ldc, int item, int m, int n, int k, float alpha,
+                        boolean accumulate, boolean serial) {
         int mr = kernel.mr(), nr = kernel.nr();
         float[] ad = (float[]) a.data, bd = (float[]) b.data;
+        int threads = serial ? 1 : parallel.threads();
+        int rowTiles = (m + mr - 1) / mr;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             int panels = (nc + nr - 1) / nr;
+            // shares: rows while every thread gets at least two row tiles, else panels of B
+            int byRows = rowTiles >= 2 * threads ? threads : 1;
+            int byCols = Math.max(1, Math.min(panels, threads / byRows));
+            int shares = byRows * byCols;
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                float[] bp = new float[panels * kc * nr];
+                float[] bp = packedB(panels * kc * nr);
                 int jc0 = jc, pc0 = pc;
-                Parallel.RangeBody packB = (from, to) -> {
-                    for (int p = from; p < to; p++) packB(b, bd, item, pc0, kc, jc0 + p * nr, Math.min(nr, nc - p * nr), bp, p * kc * nr, nr);
-                };
-                if (serial) packB.run(0, panels);
-                else parallel.forRange(panels, 4, packB);
-                int rowBlocks = (m + MC - 1) / MC;
-                // split columns too when there are fewer row blocks than threads (e.g. a small batch)
-                int colSplit = serial ? 1 : Math.max(1, Math.min(panels, (parallel.threads() * 2 + rowBlocks - 1) / rowBlocks));
-                int tasks = rowBlocks * colSplit;
+                boolean add = accumulate || pc > 0;
+                Parallel.RangeBody packB;
+                int packWork;
+                if (b.trans) {          // stored [N, K]: a panel's columns are rows of the stored matrix, read in k
+                    packWork = panels;
+                    packB = (from, to) -> {
+                        for (int p = from; p < to; p++) packTransposedB(b, bd, item, pc0, kc, jc0 + p * nr, Math.min(nr, nc - p * nr), bp, p * kc * nr, nr);
+                    };
+                } else {                // row-major: read each row of the block once, front to back, into every panel
+                    packWork = kc;
+                    packB = (from, to) -> packB(b, bd, item, pc0 + from, to - from, jc0, nc, bp, from, kc, nr);
+                }
+                if (threads == 1) packB.run(0, packWork);
+                else parallel.forRange(packWork, 4, packB);
                 Parallel.RangeBody body = (from, to) -> {
                     for (int t = from; t < to; t++) {
-                        int ic = (t / colSplit) * MC;
-                        int mc = Math.min(MC, m - ic);
-                        int p0 = (int) ((long) panels * (t % colSplit) / colSplit);
-                        int p1 = (int) ((long) panels * (t % colSplit + 1) / colSplit);
-                        float[] ap = packedA(((mc + mr - 1) / mr) * mr * kc);
-                        packA(a, ad, item, ic, mc, pc0, kc, ap, mr);
-                        for (int p = p0; p < p1; p++) {
-                            int cols = Math.min(nr, nc - p * nr);
-                            for (int ir = 0; ir < mc; ir += mr) {
-                                kernel.run(ap, ir * kc, bp, p * kc * nr, kc, c, co + (ic + ir) * ldc + jc0 + p * nr, ldc,
-                                        Math.min(mr, mc - ir), cols, alpha);
-                            }
-                        }
+                        int rs = t / byCols, cs = t % byCols;
+                        int r0 = (int) ((long) rowTiles * rs / byRows) * mr, r1 = Math.min(m, (int) ((long) rowTiles * (rs + 1) / byRows) * mr);
+                        int p0 = (int) ((long) panels * cs / byCols), p1 = (int) ((long) panels * (cs + 1) / byCols);
+                        block(a, ad, item, r0, r1, p0, p1, pc0, kc, jc0, nc, bp, c, co, ldc, alpha, add);
                     }
                 };
-                if (serial) body.run(0, tasks);
-                else parallel.forRange(tasks, 1, body);
+                if (shares == 1) body.run(0, 1);
+                else parallel.forRange(shares, 1, body);
             }
         }
     }
 
-    private float[] packedA(int size) {
-        float[] buf = packA.get();
-        if (buf.length < size) {
-            buf = new float[size];
-            packA.set(buf);
-        }
-        return buf;
+    /**
+     * The calling thread's buffer for a packed B block (the pool's threads read it during the block): reused, since
+     * a fresh array per block cost a zeroing pass as large as the packing itself.
+     */
+    private float[] packedB(int size) {
+        float[][] own = scratch.get();
+        if (own[2].length < size) own[2] = new float[size];
+        return own[2];
     }
 
-    /** Packs rows ic..ic+mc, depth pc..pc+kc of op(A) into MR-tall panels, k-major, zero-padding the last panel. */
-    private static void packA(Matrix a, float[] ad, int item, int ic, int mc, int pc, int kc, float[] ap, int mr) {
-        for (int ir = 0; ir < mc; ir += mr) {
-            int rows = Math.min(mr, mc - ir);
-            int base = ir * kc;
-            for (int r = 0; r < mr; r++) {
-                if (r >= rows) {
-                    for (int kk = 0; kk < kc; kk++) ap[base + kk * mr + r] = 0;
-                    continue;
+    /** Rows [r0, r1) of C against panels [p0, p1) of the packed B block, MC rows of A packed at a time. */
+    private void block(Matrix a, float[] ad, int item, int r0, int r1, int p0, int p1, int pc, int kc, int jc, int nc,
+                       float[] bp, float[] c, int co, int ldc, float alpha, boolean add) {
+        int mr = kernel.mr(), nr = kernel.nr();
+        float[][] own = scratch.get();
+        float[] tile = own[1];
+        for (int ic = r0; ic < r1; ic += mc) {
+            int rows = Math.min(mc, r1 - ic);
+            int size = (rows + mr - 1) / mr * mr * kc;
+            if (own[0].length < size) own[0] = new float[size];
+            float[] ap = own[0];
+            packA(a, ad, item, ic, rows, pc, kc, ap, mr);
+            for (int p = p0; p < p1; p++) {
+                int cols = Math.min(nr, nc - p * nr), bo = p * kc * nr;
+                for (int ir = 0; ir < rows; ir += mr) {
+                    int at = co + (ic + ir) * ldc + jc + p * nr, tileRows = Math.min(mr, rows - ir);
+                    if (tileRows == mr && cols == nr) {
+                        kernel.run(ap, ir * kc, bp, bo, kc, c, at, ldc, alpha, add);
+                        continue;
+                    }
+                    // an edge tile: computed whole into the scratch tile, then its valid part stored
+                    kernel.run(ap, ir * kc, bp, bo, kc, tile, 0, nr, alpha, false);
+                    for (int r = 0; r < tileRows; r++) {
+                        int row = at + r * ldc;
+                        for (int j = 0; j < cols; j++) c[row + j] = add ? c[row + j] + tile[r * nr + j] : tile[r * nr + j];
+                    }
                 }
-                int src = a.at(item, ic + ir + r, pc);
-                int step = a.trans ? a.ld : 1;
-                for (int kk = 0; kk < kc; kk++) ap[base + kk * mr + r] = ad[src + kk * step];
             }
         }
     }
 
-    /** Packs depth pc..pc+kc, columns j0..j0+cols of op(B) into one NR-wide panel, zero-padding missing columns. */
-    private static void packB(Matrix b, float[] bd, int item, int pc, int kc, int j0, int cols, float[] bp, int at, int nr) {
-        if (!b.trans) {
-            for (int kk = 0; kk < kc; kk++) {
-                int src = b.at(item, pc + kk, j0);
-                int dst = at + kk * nr;
-                System.arraycopy(bd, src, bp, dst, cols);
+    /** Packs rows ic..ic+rows, depth pc..pc+kc of op(A) into MR-tall panels, k-major, zero-padding the last panel. */
+    private static void packA(Matrix a, float[] ad, int item, int ic, int rows, int pc, int kc, float[] ap, int mr) {
+        for (int ir = 0; ir < rows; ir += mr) {
+            int valid = Math.min(mr, rows - ir);
+            int base = ir * kc;
+            if (a.trans) {          // stored [K, M]: the MR rows of one k are adjacent
+                for (int kk = 0; kk < kc; kk++) {
+                    int src = a.at(item, ic + ir, pc + kk), dst = base + kk * mr;
+                    for (int r = 0; r < valid; r++) ap[dst + r] = ad[src + r];
+                    for (int r = valid; r < mr; r++) ap[dst + r] = 0;
+                }
+            } else if (valid == 4 && mr == 4) {
+                // the common case, four row streams interleaved into one sequential write
+                int s0 = a.at(item, ic + ir, pc), s1 = s0 + a.ld, s2 = s1 + a.ld, s3 = s2 + a.ld;
+                for (int kk = 0; kk < kc; kk++) {
+                    int dst = base + 4 * kk;
+                    ap[dst] = ad[s0 + kk];
+                    ap[dst + 1] = ad[s1 + kk];
+                    ap[dst + 2] = ad[s2 + kk];
+                    ap[dst + 3] = ad[s3 + kk];
+                }
+            } else {
+                for (int kk = 0; kk < kc; kk++) {
+                    int dst = base + kk * mr;
+                    for (int r = 0; r < valid; r++) ap[dst + r] = ad[a.at(item, ic + ir + r, pc + kk)];
+                    for (int r = valid; r < mr; r++) ap[dst + r] = 0;
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs rows {@code k0 .. k0+rows} of a row-major B block (columns j0..j0+nc) into the NR-wide panels of the block
+     * (depth {@code kc}, this slice starting at depth {@code kFrom}), zero-padding the last panel. Each row of B is
+     * read once, sequentially: packing panel by panel read B in a column of cache lines, one page apart per row.
+     */
+    private static void packB(Matrix b, float[] bd, int item, int k0, int rows, int j0, int nc, float[] bp, int kFrom, int kc, int nr) {
+        int panels = (nc + nr - 1) / nr;
+        for (int kk = 0; kk < rows; kk++) {
+            int src = b.at(item, k0 + kk, j0), depth = kFrom + kk;
+            for (int p = 0; p < panels; p++) {
+                int dst = p * kc * nr + depth * nr, cols = Math.min(nr, nc - p * nr), from = src + p * nr;
+                for (int j = 0; j < cols; j++) bp[dst + j] = bd[from + j];
                 for (int j = cols; j < nr; j++) bp[dst + j] = 0;
             }
-        } else {
-            for (int j = 0; j < nr; j++) {
-                if (j >= cols) {
-                    for (int kk = 0; kk < kc; kk++) bp[at + kk * nr + j] = 0;
-                    continue;
-                }
-                int src = b.at(item, pc, j0 + j);
-                for (int kk = 0; kk < kc; kk++) bp[at + kk * nr + j] = bd[src + kk];
+        }
+    }
+
+    /** Packs depth pc..pc+kc, columns j0..j0+cols of op(B) stored [N, K] into one NR-wide panel, zero-padding missing columns. */
+    private static void packTransposedB(Matrix b, float[] bd, int item, int pc, int kc, int j0, int cols, float[] bp, int at, int nr) {
+        // groups of 4 columns: 4 rows of the stored matrix read side by side in k
+        int j = 0;
+        for (; j + 4 <= cols; j += 4) {
+            int s0 = b.at(item, pc, j0 + j), s1 = s0 + b.ld, s2 = s1 + b.ld, s3 = s2 + b.ld;
+            for (int kk = 0; kk < kc; kk++) {
+                int dst = at + kk * nr + j;
+                bp[dst] = bd[s0 + kk];
+                bp[dst + 1] = bd[s1 + kk];
+                bp[dst + 2] = bd[s2 + kk];
+                bp[dst + 3] = bd[s3 + kk];
             }
+        }
+        for (; j < nr; j++) {
+            if (j >= cols) {
+                for (int kk = 0; kk < kc; kk++) bp[at + kk * nr + j] = 0;
+                continue;
+            }
+            int src = b.at(item, pc, j0 + j);
+            for (int kk = 0; kk < kc; kk++) bp[at + kk * nr + j] = bd[src + kk];
         }
     }
 

@@ -21,10 +21,11 @@ final class ScalarMicroKernel implements MicroKernel {
     }
 
     @Override
-    public void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, int rows, int cols, float alpha) {
+    public void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate) {
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-        for (int k = 0, a = ao, b = bo; k < kc; k++, a += MR, b += NR) {
+        for (int k = 0; k < kc; k++) {
+            int a = ao + k * MR, b = bo + k * NR;
             float a0 = ap[a], a1 = ap[a + 1], a2 = ap[a + 2], a3 = ap[a + 3];
             float b0 = bp[b], b1 = bp[b + 1], b2 = bp[b + 2], b3 = bp[b + 3];
             c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
@@ -32,10 +33,17 @@ final class ScalarMicroKernel implements MicroKernel {
             c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
             c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
         }
-        float[] tile = {c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33};
-        for (int r = 0; r < rows; r++) {
-            int out = co + r * ldc;
-            for (int j = 0; j < cols; j++) c[out + j] += alpha * tile[r * NR + j];
+        store(c, co, alpha * c00, alpha * c01, alpha * c02, alpha * c03, accumulate);
+        store(c, co + ldc, alpha * c10, alpha * c11, alpha * c12, alpha * c13, accumulate);
+        store(c, co + 2 * ldc, alpha * c20, alpha * c21, alpha * c22, alpha * c23, accumulate);
+        store(c, co + 3 * ldc, alpha * c30, alpha * c31, alpha * c32, alpha * c33, accumulate);
+    }
+
+    private static void store(float[] c, int at, float v0, float v1, float v2, float v3, boolean accumulate) {
+        if (accumulate) {
+            c[at] += v0; c[at + 1] += v1; c[at + 2] += v2; c[at + 3] += v3;
+        } else {
+            c[at] = v0; c[at + 1] = v1; c[at + 2] = v2; c[at + 3] = v3;
         }
     }
 }

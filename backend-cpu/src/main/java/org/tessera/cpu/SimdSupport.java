@@ -36,6 +36,17 @@ final class SimdSupport {
         }
     }
 
+    /**
+     * The Vector API kernel for this machine: 6 x 2 vectors where the preferred vectors are 512 bits (AVX-512, 32
+     * registers), else 4 x 2 (16 registers: 12 accumulators spilled). {@code -Dtessera.gemm.kernel=4x2|6x2} forces one.
+     */
+    private static String simdKernelName() throws ReflectiveOperationException {
+        String forced = System.getProperty("tessera.gemm.kernel");
+        if (forced != null) return "SimdKernel" + forced;
+        MicroKernel wide = (MicroKernel) Class.forName("org.tessera.cpu.SimdKernel6x2").getDeclaredConstructor().newInstance();
+        return wide.nr() >= 32 ? "SimdKernel6x2" : "SimdKernel4x2";     // NR = 2 vectors of 16 floats: 512-bit
+    }
+
     private static MicroKernel choose() {
         if ("off".equalsIgnoreCase(System.getProperty("tessera.simd"))) return new ScalarMicroKernel();
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
@@ -43,7 +54,7 @@ final class SimdSupport {
             return new ScalarMicroKernel();
         }
         try {
-            MicroKernel k = (MicroKernel) Class.forName("org.tessera.cpu.SimdMicroKernel").getDeclaredConstructor().newInstance();
+            MicroKernel k = (MicroKernel) Class.forName("org.tessera.cpu." + simdKernelName()).getDeclaredConstructor().newInstance();
             LOG.debug("using the Vector API GEMM kernel ({}x{})", k.mr(), k.nr());
             return k;
         } catch (ReflectiveOperationException | LinkageError e) {

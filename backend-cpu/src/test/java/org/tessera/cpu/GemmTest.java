@@ -14,12 +14,12 @@ import org.tessera.backend.Strided;
 class GemmTest {
 
     static List<Object[]> cases() {
-        List<MicroKernel> kernels = List.of(new ScalarMicroKernel(), new SimdMicroKernel());
-        int[][] sizes = {{1, 1, 1}, {7, 13, 5}, {6, 32, 1}, {130, 600, 70}, {121, 515, 2049}, {3, 1100, 40}};
+        List<MicroKernel> kernels = List.of(new ScalarMicroKernel(), new SimdKernel4x2(), new SimdKernel6x2());
+        int[][] sizes = {{1, 1, 1}, {7, 13, 5}, {6, 32, 1}, {130, 600, 70}, {121, 515, 2049}, {3, 1100, 40}, {300, 40, 300}};
         List<Object[]> out = new ArrayList<>();
         for (MicroKernel k : kernels) {
             for (int[] s : sizes) {
-                for (int t = 0; t < 4; t++) out.add(new Object[] {k, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0});
+                for (int t = 0; t < 4; t++) out.add(new Object[] {k, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0, t == 0 ? 0.0 : t == 3 ? 1.0 : 0.5});
             }
         }
         return out;
@@ -36,18 +36,18 @@ class GemmTest {
                 new int[] {batchStride, cols, 1}, 0);
     }
 
-    @ParameterizedTest(name = "{0} m={1} k={2} n={3} tA={4} tB={5}")
+    @ParameterizedTest(name = "{0} m={1} k={2} n={3} tA={4} tB={5} beta={6}")
     @MethodSource("cases")
-    void matchesNaiveProduct(MicroKernel kernel, int m, int k, int n, boolean transA, boolean transB) {
+    void matchesNaiveProduct(MicroKernel kernel, int m, int k, int n, boolean transA, boolean transB, double beta) {
         int batch = 2;
         float[] a = random(batch * m * k, 1), b = random(k * n, 2);    // b is shared by the batch (stride 0)
         float[] c = new float[batch * m * n];
-        for (int i = 0; i < c.length; i++) c[i] = 1;                    // beta = 0.5 keeps half of it
+        for (int i = 0; i < c.length; i++) c[i] = 1;                    // beta scales what C held
         Strided av = transA ? matrix(a, batch, k, m, m * k) : matrix(a, batch, m, k, m * k);
         Strided bv = transB ? matrix(b, 1, n, k, 0) : matrix(b, 1, k, n, 0);
         bv = new Strided(bv.buffer(), new int[] {batch, bv.shape()[1], bv.shape()[2]}, bv.strides(), 0);
         Strided cv = matrix(c, batch, m, n, m * n);
-        new Gemm(new Parallel(2), kernel).matmul(av, transA, bv, transB, cv, 2.0, 0.5);
+        new Gemm(new Parallel(2), kernel).matmul(av, transA, bv, transB, cv, 2.0, beta);
         for (int p = 0; p < batch; p++) {
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {
@@ -57,7 +57,7 @@ class GemmTest {
                         double y = transB ? b[j * k + q] : b[q * n + j];
                         s += x * y;
                     }
-                    double expected = 2 * s + 0.5;
+                    double expected = 2 * s + beta;
                     assertEquals(expected, c[p * m * n + i * n + j], 1e-4 * Math.max(1, Math.sqrt(k)),
                             "C[" + p + "," + i + "," + j + "]");
                 }
