@@ -391,6 +391,25 @@ final class CpuBackend implements Backend {
     @Override
     public void optimizerStep(OptimizerStep step, Strided param, Strided grad, Strided[] state) {
         Object ps = array(param), gs = array(grad);
+        if (ps instanceof float[] pf) {         // F32: the float form, straight on the arrays
+            float[] gf = (float[]) gs;
+            float[][] sf = new float[state.length][];
+            int[] so = new int[state.length];
+            for (int k = 0; k < state.length; k++) {
+                if (state[k] != null) {
+                    sf[k] = (float[]) array(state[k]);
+                    so[k] = state[k].offset();
+                }
+            }
+            parallel.forRange(param.numel(), ELEMENTWISE_GRAIN, (start, end) -> {
+                int[] at = new int[so.length];
+                for (int k = 0; k < so.length; k++) at[k] = so[k] + start;
+                if (!fast.optimizerStep(step, end - start, pf, param.offset() + start, gf, grad.offset() + start, sf, at)) {
+                    step.apply(end - start, pf, param.offset() + start, gf, grad.offset() + start, sf, at);
+                }
+            });
+            return;
+        }
         Object[] ss = new Object[state.length];
         for (int k = 0; k < state.length; k++) ss[k] = state[k] == null ? null : array(state[k]);
         // reads and writes up to 5 streams per element: a quarter of the elementwise grain per piece

@@ -1,6 +1,7 @@
 package org.tessera.cpu;
 
 import org.tessera.backend.BinaryOp;
+import org.tessera.backend.OptimizerStep;
 import org.tessera.backend.UnaryOp;
 
 /**
@@ -16,6 +17,12 @@ interface FastElementwise {
 
     boolean binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n);
 
+    /**
+     * One optimiser step on dense F32 elements {@code [0, n)} (offsets as {@link OptimizerStep#apply(int, float[], int,
+     * float[], int, float[][], int[])}), in float; false where not implemented (the caller then runs the step's own loop).
+     */
+    boolean optimizerStep(OptimizerStep step, int n, float[] p, int po, float[] g, int go, float[][] state, int[] so);
+
     boolean supports(UnaryOp op, boolean backward);
 
     boolean supports(BinaryOp op);
@@ -25,6 +32,7 @@ interface FastElementwise {
         @Override public boolean unary(UnaryOp op, float p, float q, float[] x, int xo, float[] y, int yo, int n) { return false; }
         @Override public boolean unaryBackward(UnaryOp op, float p, float q, float[] dy, int dyo, float[] s, int so, float[] dx, int dxo, int n) { return false; }
         @Override public boolean binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) { return false; }
+        @Override public boolean optimizerStep(OptimizerStep step, int n, float[] p, int po, float[] g, int go, float[][] state, int[] so) { return false; }
         @Override public boolean supports(UnaryOp op, boolean backward) { return false; }
         @Override public boolean supports(BinaryOp op) { return false; }
     };

@@ -16,7 +16,7 @@ import org.tessera.backend.Strided;
  */
 final class Gemm {
     // Block sizes swept on a 2-core Zen 4 (AVX2 exposed, 4x16 kernel) at n = 256..2048: see the README.
-    /** Depth of a packed block: a KC x NR panel of B (16 KiB at NR = 16) stays in L1. Property tessera.gemm.kc. */
+    /** Most depth of a packed block: a KC x NR panel of B (16 KiB at NR = 16) stays in L1. Property tessera.gemm.kc. */
     static final int KC = Integer.getInteger("tessera.gemm.kc", 256);
     /** Rows of A packed at once (rounded down to a multiple of MR): MC x KC floats (128 KiB) stay in L2. Property tessera.gemm.mc. */
     static final int MC = Integer.getInteger("tessera.gemm.mc", 128);
@@ -101,8 +101,10 @@ final class Gemm {
 
     /**
      * {@code C (+)= alpha op(A) op(B)}: C is accumulated into when {@code accumulate}, else overwritten by the first
-     * k block. The work of each (jc, pc) block is cut into one share per thread, by rows (each thread packs only its
-     * own A) or, for products with few rows, by panels of B; equal shares, so no thread waits on another's tail.
+     * k block. Per block of NC columns: B is packed whole (all its k blocks, by all threads), then each thread takes
+     * one equal share of the rows (packing only its own A) or, for products with few rows, of the B panels, and runs
+     * through every k block of it. Two hand-offs per product, whatever k is: a hand-off per k block cost more than
+     * the work in the MLP's products (128 rows).
      */
     private void gemm32(Matrix a, Matrix b, float[] c, int co, int ldc, int item, int m, int n, int k, float alpha,
                         boolean accumulate, boolean serial) {
@@ -110,48 +112,50 @@ final class Gemm {
         float[] ad = (float[]) a.data, bd = (float[]) b.data;
         int threads = serial ? 1 : parallel.threads();
         int rowTiles = (m + mr - 1) / mr;
+        // k blocks of equal depth (784 = 4 x 196, not 3 x 256 + 16)
+        int kBlocks = (k + KC - 1) / KC, kc = (k + kBlocks - 1) / kBlocks;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
-            int panels = (nc + nr - 1) / nr;
+            int panels = (nc + nr - 1) / nr, width = panels * nr;
+            float[] bp = packedB(k * width);
+            int jc0 = jc;
+            // block q holds depths [q kc, q kc + depth(q)) at bp[q kc width], panel p of it at + p depth(q) nr
+            Parallel.RangeBody packB;
+            int packWork;
+            if (b.trans) {          // stored [N, K]: a panel's columns are rows of the stored matrix, read in k
+                packWork = kBlocks * panels;
+                packB = (from, to) -> {
+                    for (int w = from; w < to; w++) {
+                        int q = w / panels, p = w % panels, pc = q * kc, depth = Math.min(kc, k - pc);
+                        packTransposedB(b, bd, item, pc, depth, jc0 + p * nr, Math.min(nr, nc - p * nr), bp, pc * width + p * depth * nr, nr);
+                    }
+                };
+            } else {                // row-major: read each row of B once, front to back, into every panel
+                packWork = k;
+                packB = (from, to) -> packB(b, bd, item, from, to, jc0, nc, bp, kc, k, nr);
+            }
+            if (threads == 1) packB.run(0, packWork);
+            else parallel.forRange(packWork, 4, packB);
             // shares: rows while every thread gets at least two row tiles, else panels of B
             int byRows = rowTiles >= 2 * threads ? threads : 1;
             int byCols = Math.max(1, Math.min(panels, threads / byRows));
-            int shares = byRows * byCols;
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                float[] bp = packedB(panels * kc * nr);
-                int jc0 = jc, pc0 = pc;
-                boolean add = accumulate || pc > 0;
-                Parallel.RangeBody packB;
-                int packWork;
-                if (b.trans) {          // stored [N, K]: a panel's columns are rows of the stored matrix, read in k
-                    packWork = panels;
-                    packB = (from, to) -> {
-                        for (int p = from; p < to; p++) packTransposedB(b, bd, item, pc0, kc, jc0 + p * nr, Math.min(nr, nc - p * nr), bp, p * kc * nr, nr);
-                    };
-                } else {                // row-major: read each row of the block once, front to back, into every panel
-                    packWork = kc;
-                    packB = (from, to) -> packB(b, bd, item, pc0 + from, to - from, jc0, nc, bp, from, kc, nr);
+            Parallel.RangeBody body = (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    int rs = t / byCols, cs = t % byCols;
+                    int r0 = (int) ((long) rowTiles * rs / byRows) * mr, r1 = Math.min(m, (int) ((long) rowTiles * (rs + 1) / byRows) * mr);
+                    int p0 = (int) ((long) panels * cs / byCols), p1 = (int) ((long) panels * (cs + 1) / byCols);
+                    share(a, ad, item, r0, r1, p0, p1, k, kc, jc0, nc, width, bp, c, co, ldc, alpha, accumulate);
                 }
-                if (threads == 1) packB.run(0, packWork);
-                else parallel.forRange(packWork, 4, packB);
-                Parallel.RangeBody body = (from, to) -> {
-                    for (int t = from; t < to; t++) {
-                        int rs = t / byCols, cs = t % byCols;
-                        int r0 = (int) ((long) rowTiles * rs / byRows) * mr, r1 = Math.min(m, (int) ((long) rowTiles * (rs + 1) / byRows) * mr);
-                        int p0 = (int) ((long) panels * cs / byCols), p1 = (int) ((long) panels * (cs + 1) / byCols);
-                        block(a, ad, item, r0, r1, p0, p1, pc0, kc, jc0, nc, bp, c, co, ldc, alpha, add);
-                    }
-                };
-                if (shares == 1) body.run(0, 1);
-                else parallel.forRange(shares, 1, body);
-            }
+            };
+            int shares = byRows * byCols;
+            if (shares == 1) body.run(0, 1);
+            else parallel.forRange(shares, 1, body);
         }
     }
 
     /**
-     * The calling thread's buffer for a packed B block (the pool's threads read it during the block): reused, since
-     * a fresh array per block cost a zeroing pass as large as the packing itself.
+     * The calling thread's buffer for the packed B (the pool's threads read it during the product): reused, since a
+     * fresh array per product cost a zeroing pass as large as the packing itself.
      */
     private float[] packedB(int size) {
         float[][] own = scratch.get();
@@ -159,31 +163,35 @@ final class Gemm {
         return own[2];
     }
 
-    /** Rows [r0, r1) of C against panels [p0, p1) of the packed B block, MC rows of A packed at a time. */
-    private void block(Matrix a, float[] ad, int item, int r0, int r1, int p0, int p1, int pc, int kc, int jc, int nc,
-                       float[] bp, float[] c, int co, int ldc, float alpha, boolean add) {
+    /** Rows [r0, r1) of C against panels [p0, p1) of the packed B, MC rows of A and one k block packed at a time. */
+    private void share(Matrix a, float[] ad, int item, int r0, int r1, int p0, int p1, int k, int kcFull, int jc, int nc,
+                       int width, float[] bp, float[] c, int co, int ldc, float alpha, boolean accumulate) {
         int mr = kernel.mr(), nr = kernel.nr();
         float[][] own = scratch.get();
         float[] tile = own[1];
         for (int ic = r0; ic < r1; ic += mc) {
             int rows = Math.min(mc, r1 - ic);
-            int size = (rows + mr - 1) / mr * mr * kc;
-            if (own[0].length < size) own[0] = new float[size];
-            float[] ap = own[0];
-            packA(a, ad, item, ic, rows, pc, kc, ap, mr);
-            for (int p = p0; p < p1; p++) {
-                int cols = Math.min(nr, nc - p * nr), bo = p * kc * nr;
-                for (int ir = 0; ir < rows; ir += mr) {
-                    int at = co + (ic + ir) * ldc + jc + p * nr, tileRows = Math.min(mr, rows - ir);
-                    if (tileRows == mr && cols == nr) {
-                        kernel.run(ap, ir * kc, bp, bo, kc, c, at, ldc, alpha, add);
-                        continue;
-                    }
-                    // an edge tile: computed whole into the scratch tile, then its valid part stored
-                    kernel.run(ap, ir * kc, bp, bo, kc, tile, 0, nr, alpha, false);
-                    for (int r = 0; r < tileRows; r++) {
-                        int row = at + r * ldc;
-                        for (int j = 0; j < cols; j++) c[row + j] = add ? c[row + j] + tile[r * nr + j] : tile[r * nr + j];
+            for (int pc = 0; pc < k; pc += kcFull) {
+                int kc = Math.min(kcFull, k - pc);
+                boolean add = accumulate || pc > 0;
+                int size = (rows + mr - 1) / mr * mr * kc;
+                if (own[0].length < size) own[0] = new float[size];
+                float[] ap = own[0];
+                packA(a, ad, item, ic, rows, pc, kc, ap, mr);
+                for (int p = p0; p < p1; p++) {
+                    int cols = Math.min(nr, nc - p * nr), bo = pc * width + p * kc * nr;
+                    for (int ir = 0; ir < rows; ir += mr) {
+                        int at = co + (ic + ir) * ldc + jc + p * nr, tileRows = Math.min(mr, rows - ir);
+                        if (tileRows == mr && cols == nr) {
+                            kernel.run(ap, ir * kc, bp, bo, kc, c, at, ldc, alpha, add);
+                            continue;
+                        }
+                        // an edge tile: computed whole into the scratch tile, then its valid part stored
+                        kernel.run(ap, ir * kc, bp, bo, kc, tile, 0, nr, alpha, false);
+                        for (int r = 0; r < tileRows; r++) {
+                            int row = at + r * ldc;
+                            for (int j = 0; j < cols; j++) c[row + j] = add ? c[row + j] + tile[r * nr + j] : tile[r * nr + j];
+                        }
                     }
                 }
             }
@@ -222,17 +230,18 @@ final class Gemm {
     }
 
     /**
-     * Packs rows {@code k0 .. k0+rows} of a row-major B block (columns j0..j0+nc) into the NR-wide panels of the block
-     * (depth {@code kc}, this slice starting at depth {@code kFrom}), zero-padding the last panel. Each row of B is
-     * read once, sequentially: packing panel by panel read B in a column of cache lines, one page apart per row.
+     * Packs rows {@code from .. to} of a row-major B (columns j0..j0+nc) into the NR-wide panels of their k blocks (of
+     * depth {@code kc}, the last one shorter), zero-padding the last panel. Each row of B is read once, sequentially:
+     * packing panel by panel read B in a column of cache lines, one page apart per row.
      */
-    private static void packB(Matrix b, float[] bd, int item, int k0, int rows, int j0, int nc, float[] bp, int kFrom, int kc, int nr) {
-        int panels = (nc + nr - 1) / nr;
-        for (int kk = 0; kk < rows; kk++) {
-            int src = b.at(item, k0 + kk, j0), depth = kFrom + kk;
+    private static void packB(Matrix b, float[] bd, int item, int from, int to, int j0, int nc, float[] bp, int kc, int k, int nr) {
+        int panels = (nc + nr - 1) / nr, width = panels * nr;
+        for (int kk = from; kk < to; kk++) {
+            int q = kk / kc, pc = q * kc, depth = Math.min(kc, k - pc), src = b.at(item, kk, j0);
+            int blockStart = pc * width + (kk - pc) * nr;
             for (int p = 0; p < panels; p++) {
-                int dst = p * kc * nr + depth * nr, cols = Math.min(nr, nc - p * nr), from = src + p * nr;
-                for (int j = 0; j < cols; j++) bp[dst + j] = bd[from + j];
+                int dst = blockStart + p * depth * nr, cols = Math.min(nr, nc - p * nr), at = src + p * nr;
+                for (int j = 0; j < cols; j++) bp[dst + j] = bd[at + j];
                 for (int j = cols; j < nr; j++) bp[dst + j] = 0;
             }
         }

@@ -5,6 +5,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.tessera.backend.BinaryOp;
+import org.tessera.backend.OptimizerStep;
 import org.tessera.backend.UnaryOp;
 
 /**
@@ -117,6 +118,57 @@ final class SimdElementwise implements FastElementwise {
         }
         BinaryOp.Forward f = op.forward();
         for (; i < n; i++) out[oo + i] = (float) f.apply(a[ao + i], b[bo + i]);
+        return true;
+    }
+
+    /**
+     * Adam/AdamW and SGD (with or without momentum) in float lanes, the operations of their float form
+     * ({@link OptimizerStep#apply(int, float[], int, float[], int, float[][], int[])}) in the same order; the tail
+     * goes through that form. RMSProp runs its scalar form.
+     */
+    @Override
+    public boolean optimizerStep(OptimizerStep step, int n, float[] p, int po, float[] g, int go, float[][] state, int[] so) {
+        int bound = S.loopBound(n);
+        if (step instanceof OptimizerStep.Adam a) {
+            float[] m = state[0], v = state[1];
+            int mo = so[0], vo = so[1];
+            float b1 = 1 - (float) a.beta1(), b2 = (float) a.beta2(), c2 = 1 - (float) a.beta2(), e = (float) a.eps(), wd = (float) a.weightDecay();
+            float stepSize = (float) a.stepSize(), root = (float) a.rootCorrection(), shrink = (float) (1 - a.lr() * a.weightDecay());
+            boolean decoupled = a.decoupled();
+            for (int i = 0; i < bound; i += S.length()) {
+                FloatVector pi = FloatVector.fromArray(S, p, po + i), gi = FloatVector.fromArray(S, g, go + i);
+                if (decoupled) pi = pi.mul(shrink);
+                else gi = gi.add(pi.mul(wd));
+                FloatVector mOld = FloatVector.fromArray(S, m, mo + i);
+                FloatVector mi = mOld.add(gi.sub(mOld).mul(b1));
+                FloatVector vi = FloatVector.fromArray(S, v, vo + i).mul(b2).add(gi.mul(c2).mul(gi));
+                mi.intoArray(m, mo + i);
+                vi.intoArray(v, vo + i);
+                pi.sub(mi.mul(stepSize).div(vi.sqrt().div(root).add(e))).intoArray(p, po + i);
+            }
+        } else if (step instanceof OptimizerStep.Sgd sgd && (sgd.momentum() == 0 || !sgd.firstStep())) {
+            float lr = (float) sgd.lr(), mu = (float) sgd.momentum(), damp = 1 - (float) sgd.dampening(), wd = (float) sgd.weightDecay();
+            boolean nesterov = sgd.nesterov();
+            float[] buf = state[0];
+            int bo = so[0];
+            for (int i = 0; i < bound; i += S.length()) {
+                FloatVector pi = FloatVector.fromArray(S, p, po + i);
+                FloatVector d = FloatVector.fromArray(S, g, go + i).add(pi.mul(wd));
+                if (mu != 0) {
+                    FloatVector b = FloatVector.fromArray(S, buf, bo + i).mul(mu).add(d.mul(damp));
+                    b.intoArray(buf, bo + i);
+                    d = nesterov ? d.add(b.mul(mu)) : b;
+                }
+                pi.sub(d.mul(lr)).intoArray(p, po + i);
+            }
+        } else {
+            return false;
+        }
+        if (bound < n) {
+            int[] at = so.clone();
+            for (int k = 0; k < at.length; k++) at[k] += bound;
+            step.apply(n - bound, p, po + bound, g, go + bound, state, at);
+        }
         return true;
     }
 }

@@ -24,6 +24,13 @@ public sealed interface OptimizerStep {
     void apply(int n, double[] p, double[] g, double[][] state);
 
     /**
+     * The same step on F32 arrays, computed in float (as the OpenCL kernels do for F32): elements
+     * {@code [0, n)} of {@code p} from {@code po}, {@code g} from {@code go}, {@code state[i]} from
+     * {@code so[i]}. One loop without conversions, which C2 vectorises (the double form ran at 0.4x copy speed).
+     */
+    void apply(int n, float[] p, int po, float[] g, int go, float[][] state, int[] so);
+
+    /**
      * SGD with optional momentum (slot 0: the velocity buffer), dampening, Nesterov momentum and L2 weight
      * decay: {@code d = g + wd p; buf = first ? d : mu buf + (1 - dampening) d; d = nesterov ? d + mu buf : buf;
      * p -= lr d}. {@code firstStep} is true on the parameter's first step, when the buffer takes d as it is.
@@ -55,6 +62,23 @@ public sealed interface OptimizerStep {
                     d = nesterov ? d + momentum * b : b;
                 }
                 p[i] -= lr * d;
+            }
+        }
+
+        @Override
+        public void apply(int n, float[] p, int po, float[] g, int go, float[][] state, int[] so) {
+            float lrf = (float) lr, mu = (float) momentum, damp = 1 - (float) dampening, wd = (float) weightDecay;
+            if (momentum == 0) {
+                for (int i = 0; i < n; i++) p[po + i] -= lrf * (g[go + i] + wd * p[po + i]);
+                return;
+            }
+            float[] buf = state[0];
+            int bo = so[0];
+            for (int i = 0; i < n; i++) {
+                float pi = p[po + i], d = g[go + i] + wd * pi;
+                float b = firstStep ? d : mu * buf[bo + i] + damp * d;
+                buf[bo + i] = b;
+                p[po + i] = pi - lrf * (nesterov ? d + mu * b : b);
             }
         }
     }
@@ -99,6 +123,34 @@ public sealed interface OptimizerStep {
                 p[i] = pi - stepSize * mi / (Math.sqrt(vi) / root + eps);
             }
         }
+
+        @Override
+        public void apply(int n, float[] p, int po, float[] g, int go, float[][] state, int[] so) {
+            float[] m = state[0], v = state[1];
+            int mo = so[0], vo = so[1];
+            float b1 = 1 - (float) beta1, b2 = (float) beta2, c2 = 1 - (float) beta2, e = (float) eps, wd = (float) weightDecay;
+            float stepSize = (float) stepSize(), root = (float) rootCorrection(), shrink = (float) (1 - lr * weightDecay);
+            // the two forms of weight decay as separate loops: a branch inside kept C2 from vectorising
+            if (decoupled) {
+                for (int i = 0; i < n; i++) {
+                    float gi = g[go + i], pi = p[po + i] * shrink;
+                    float mi = m[mo + i] + b1 * (gi - m[mo + i]);
+                    float vi = b2 * v[vo + i] + c2 * gi * gi;
+                    m[mo + i] = mi;
+                    v[vo + i] = vi;
+                    p[po + i] = pi - stepSize * mi / ((float) Math.sqrt(vi) / root + e);
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    float pi = p[po + i], gi = g[go + i] + wd * pi;
+                    float mi = m[mo + i] + b1 * (gi - m[mo + i]);
+                    float vi = b2 * v[vo + i] + c2 * gi * gi;
+                    m[mo + i] = mi;
+                    v[vo + i] = vi;
+                    p[po + i] = pi - stepSize * mi / ((float) Math.sqrt(vi) / root + e);
+                }
+            }
+        }
     }
 
     /**
@@ -140,6 +192,32 @@ public sealed interface OptimizerStep {
                     p[i] -= lr * b;
                 } else {
                     p[i] -= lr * gi / avg;
+                }
+            }
+        }
+
+        @Override
+        public void apply(int n, float[] p, int po, float[] g, int go, float[][] state, int[] so) {
+            float[] sq = state[0], buf = state[1], ga = state[2];
+            float a = (float) alpha, a1 = 1 - (float) alpha, e = (float) eps, wd = (float) weightDecay, mu = (float) momentum, lrf = (float) lr;
+            for (int i = 0; i < n; i++) {
+                float pi = p[po + i], gi = g[go + i] + wd * pi;
+                float s = a * sq[so[0] + i] + a1 * gi * gi;
+                sq[so[0] + i] = s;
+                float avg;
+                if (centered) {
+                    float m = a * ga[so[2] + i] + a1 * gi;
+                    ga[so[2] + i] = m;
+                    avg = (float) Math.sqrt(s - m * m) + e;
+                } else {
+                    avg = (float) Math.sqrt(s) + e;
+                }
+                if (momentum > 0) {
+                    float b = mu * buf[so[1] + i] + gi / avg;
+                    buf[so[1] + i] = b;
+                    p[po + i] = pi - lrf * b;
+                } else {
+                    p[po + i] = pi - lrf * gi / avg;
                 }
             }
         }
