@@ -169,6 +169,16 @@ put("gather.src", src)
 put("gather.y", y)
 put("gather.dx", src.grad)
 
+# ---- index_select along dim 0 (repeated rows) and dim 1, of the same src ----
+for dim, idx in ((0, [2, 0, 2, 1]), (1, [3, 1])):
+    t = src.detach().clone().requires_grad_(True)
+    y = t.index_select(dim, torch.tensor(idx))
+    up = fixed(tuple(y.shape), -1.0, 1.0, shift=0.8)
+    y.backward(up)
+    put(f"index_select{dim}.y", y)
+    put(f"index_select{dim}.g", up)
+    put(f"index_select{dim}.dx", t.grad)
+
 # ---- cross-entropy (mean over rows) of logits [4, 5] with I32 labels ----
 logits = fixed((4, 5), -3.0, 3.0).requires_grad_(True)
 labels = torch.tensor([1, 0, 4, 2])

@@ -103,43 +103,115 @@ public final class Rng {
         out[3] = c3;
     }
 
-    /** Element {@code ctr} of the uniform F32 stream: the top 24 bits of word 0, so exactly representable in float. */
-    public static float uniform32(long seed, long ctr) {
-        return uniform32(seed, ctr, new int[4]);
+    /**
+     * Philox4x32-10 of the four consecutive blocks {@code b .. b+3} under {@code seed}: {@code out[4 j + k]} is word k
+     * of block b + j. The four chains of dependent multiplies are independent, so they run interleaved: ~4x the
+     * throughput of four calls of {@link #philox(long, long, int[])} (one block is ~60 cycles of latency).
+     */
+    public static void philox4(long seed, long b, int[] out) {
+        int k0 = (int) seed, k1 = (int) (seed >>> 32);
+        long b1 = b + 1, b2 = b + 2, b3 = b + 3;
+        int a0 = (int) b, a1 = (int) (b >>> 32), a2 = 0, a3 = 0;
+        int e0 = (int) b1, e1 = (int) (b1 >>> 32), e2 = 0, e3 = 0;
+        int f0 = (int) b2, f1 = (int) (b2 >>> 32), f2 = 0, f3 = 0;
+        int h0 = (int) b3, h1 = (int) (b3 >>> 32), h2 = 0, h3 = 0;
+        final long m0 = M0 & 0xFFFFFFFFL, m1 = M1 & 0xFFFFFFFFL;
+        for (int r = 0; r < ROUNDS; r++) {
+            long pa0 = m0 * (a0 & 0xFFFFFFFFL), pa1 = m1 * (a2 & 0xFFFFFFFFL);
+            long pe0 = m0 * (e0 & 0xFFFFFFFFL), pe1 = m1 * (e2 & 0xFFFFFFFFL);
+            long pf0 = m0 * (f0 & 0xFFFFFFFFL), pf1 = m1 * (f2 & 0xFFFFFFFFL);
+            long ph0 = m0 * (h0 & 0xFFFFFFFFL), ph1 = m1 * (h2 & 0xFFFFFFFFL);
+            a0 = (int) (pa1 >>> 32) ^ a1 ^ k0; a1 = (int) pa1; a2 = (int) (pa0 >>> 32) ^ a3 ^ k1; a3 = (int) pa0;
+            e0 = (int) (pe1 >>> 32) ^ e1 ^ k0; e1 = (int) pe1; e2 = (int) (pe0 >>> 32) ^ e3 ^ k1; e3 = (int) pe0;
+            f0 = (int) (pf1 >>> 32) ^ f1 ^ k0; f1 = (int) pf1; f2 = (int) (pf0 >>> 32) ^ f3 ^ k1; f3 = (int) pf0;
+            h0 = (int) (ph1 >>> 32) ^ h1 ^ k0; h1 = (int) ph1; h2 = (int) (ph0 >>> 32) ^ h3 ^ k1; h3 = (int) ph0;
+            k0 += W0;
+            k1 += W1;
+        }
+        out[0] = a0; out[1] = a1; out[2] = a2; out[3] = a3;
+        out[4] = e0; out[5] = e1; out[6] = e2; out[7] = e3;
+        out[8] = f0; out[9] = f1; out[10] = f2; out[11] = f3;
+        out[12] = h0; out[13] = h1; out[14] = h2; out[15] = h3;
     }
 
-    /** As {@link #uniform32(long, long)}, with a caller-owned scratch of 4 ints (no allocation in loops). */
-    public static float uniform32(long seed, long ctr, int[] scratch) {
-        philox(seed, ctr, scratch);
-        return (float) ((scratch[0] >>> 8) * TWO_POW_M24);
+    // The stream: element s takes words of Philox block s / 4 (F32 uniforms: one word each) or s / 2 (F64 uniforms
+    // and normals: two words each), so four (two) consecutive elements share one evaluation of the ten rounds.
+
+    /** Element {@code s} of the uniform F32 stream: the top 24 bits of word s % 4 of block s / 4, exact in float. */
+    public static float uniform32(long seed, long s) {
+        return new Reader(seed).uniform32(s);
     }
 
-    /** Element {@code ctr} of the uniform F64 stream: 53 bits from words 0 and 1. */
-    public static double uniform64(long seed, long ctr) {
-        return uniform64(seed, ctr, new int[4]);
-    }
-
-    public static double uniform64(long seed, long ctr, int[] scratch) {
-        philox(seed, ctr, scratch);
-        long bits = ((scratch[0] & 0xFFFFFFFFL) << 21) | ((scratch[1] & 0xFFFFFFFFL) >>> 11);
-        return bits * TWO_POW_M53;
+    /** Element {@code s} of the uniform F64 stream: 53 bits from words 2 (s % 2) and 2 (s % 2) + 1 of block s / 2. */
+    public static double uniform64(long seed, long s) {
+        return new Reader(seed).uniform64(s);
     }
 
     /**
-     * Element {@code ctr} of the standard normal stream: Box-Muller on words 0 and 1,
+     * Element {@code s} of the standard normal stream: Box-Muller on words 2 (s % 2) and 2 (s % 2) + 1 of block s / 2,
      * {@code sqrt(-2 log u1) cos(2 pi u2)} with u1 in (0, 1) (never 0) and u2 in [0, 1). The log and the cosine are
      * Tessera's own ({@link #logUnit}, {@link #cosTurns}), written identically in random.cl, so the stream has the
      * same bits on every device with double precision, F64 and F32 alike (libm's log and cos differ in the last
      * bit between the JDK and OpenCL implementations).
      */
-    public static double normal(long seed, long ctr) {
-        return normal(seed, ctr, new int[4]);
+    public static double normal(long seed, long s) {
+        return new Reader(seed).normal(s);
     }
 
-    public static double normal(long seed, long ctr, int[] scratch) {
-        philox(seed, ctr, scratch);
-        double u1 = ((scratch[0] & 0xFFFFFFFFL) + 0.5) * TWO_POW_M32;
-        return Math.sqrt(-2 * logUnit(u1)) * cosTurns(scratch[1]);
+    /**
+     * Reads one seed's stream element by element, computing each Philox block once for the elements that share it
+     * (a loop over consecutive elements costs a quarter or half of a block per element). Not thread-safe: one per
+     * thread or task.
+     */
+    public static final class Reader {
+        private final long seed;
+        /** Four consecutive blocks, from {@link #first} (a multiple of 4), as {@link #philox4} writes them. */
+        private final int[] words = new int[16];
+        private long first = -4;
+
+        public Reader(long seed) {
+            this.seed = seed;
+        }
+
+        /** The word array holding block {@code b}, at {@code 4 (b % 4)}. */
+        private int[] blocks(long b) {
+            long group = b & ~3L;
+            if (group != first) {
+                philox4(seed, group, words);
+                first = group;
+            }
+            return words;
+        }
+
+        public float uniform32(long s) {
+            return (float) ((blocks(s >>> 2)[(int) (s & 15)] >>> 8) * TWO_POW_M24);
+        }
+
+        /** Elements {@code s .. s+n-1} of the uniform F32 stream into {@code out} from {@code off}: the same numbers, in bulk. */
+        public void uniform32(long s, float[] out, int off, int n) {
+            int i = 0;
+            while (i < n) {
+                long e = s + i;
+                int[] w = blocks(e >>> 2);
+                int k = (int) (e & 15), take = Math.min(16 - k, n - i);
+                for (int j = 0; j < take; j++) out[off + i + j] = (w[k + j] >>> 8) * 0x1.0p-24f;    // exact: 24 bits scaled by 2^-24
+                i += take;
+            }
+        }
+
+        public double uniform64(long s) {
+            int[] w = blocks(s >>> 1);
+            int k = 2 * (int) (s & 7);
+            long bits = ((w[k] & 0xFFFFFFFFL) << 21) | ((w[k + 1] & 0xFFFFFFFFL) >>> 11);
+            return bits * TWO_POW_M53;
+        }
+
+        public double normal(long s) {
+            int[] w = blocks(s >>> 1);
+            int k = 2 * (int) (s & 7);
+            double u1 = ((w[k] & 0xFFFFFFFFL) + 0.5) * TWO_POW_M32;
+            return Math.sqrt(-2 * logUnit(u1)) * cosTurns(w[k + 1]);
+        }
     }
 
     // fdlibm's coefficients (e_log.c, k_cos.c, k_sin.c): minimax polynomials, each within an ulp on its range.

@@ -1422,6 +1422,39 @@ public final class Tensor implements AutoCloseable {
     }
 
     /**
+     * The entries {@code index[0], index[1], ...} of this tensor along {@code dim} (PyTorch's {@code index_select}):
+     * the result has this shape with {@code index.numel()} along dim; {@code index} is 1-D I32 and may repeat
+     * entries. A data loader's batch is {@code images.indexSelect(0, rows)}: on the CPU one copy per row. The
+     * gradient adds each row of the upstream gradient back into the row it came from.
+     */
+    public Tensor indexSelect(int dim, Tensor index) {
+        checkOpen();
+        index.checkOpen();
+        checkSameDevice(index, "indexSelect");
+        if (index.dtype() != DType.I32 || index.dim() != 1) {
+            throw new IllegalArgumentException("indexSelect: the index must be 1-D I32, got " + index.dtype() + " " + Shapes.str(index.shape));
+        }
+        int d = Shapes.dim(dim, shape.length, "indexSelect");
+        int[] values = index.toIntArray();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] < 0 || values[i] >= shape[d]) {
+                throw new IllegalArgumentException("indexSelect: index " + values[i] + " (element " + i + ") is out of range for dim "
+                        + dim + " of size " + shape[d] + " in input " + Shapes.str(shape));
+            }
+        }
+        int[] outShape = shape.clone();
+        outShape[d] = values.length;
+        Tensor out = empty(device, dtype(), outShape);
+        be().indexSelect(strided(), d, index.strided(), out.strided());
+        int[] inShape = shape;
+        return record("indexSelect", out, new Tensor[] {this, null}, new Tensor[] {index}, new String[] {"index"}, (g, s, needs) -> {
+            Tensor dx = zeros(g.device, g.dtype(), inShape);
+            g.be().scatterAdd(g.strided(), d, Backend.spread(s[0].strided(), d, g.shape), dx.strided());
+            return new Tensor[] {dx, null};
+        });
+    }
+
+    /**
      * Cross-entropy of each row of these {@code [N, C]} logits against I32 class labels {@code [N]}: the
      * per-row losses {@code [N]} (PyTorch's {@code reduction='none'}), fused and stable (log-sum-exp with the
      * row maximum subtracted, never the log of a softmax); its backward is a fused kernel too.

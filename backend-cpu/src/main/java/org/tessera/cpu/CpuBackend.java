@@ -44,6 +44,7 @@ final class CpuBackend implements Backend {
                 + System.getProperty("os.arch") + (SimdSupport.available() ? ", Vector API" : "") + ")";
         this.gemm = new Gemm(parallel);
         this.reductions = new Reductions(parallel);
+        Warmup.start();
     }
 
     @Override
@@ -320,6 +321,32 @@ final class CpuBackend implements Backend {
         });
     }
 
+    /**
+     * Contiguous x and out: blocks of {@code inner} elements (everything after dim) copied whole, one per (outer
+     * position, index entry); a batch of 128 Fashion-MNIST rows is 128 copies of 784 floats. Otherwise a gather.
+     */
+    @Override
+    public void indexSelect(Strided x, int dim, Strided index, Strided out) {
+        if (!x.isContiguous() || !out.isContiguous()) {
+            Backend.super.indexSelect(x, dim, index, out);
+            return;
+        }
+        int inner = 1, outer = 1;
+        for (int d = dim + 1; d < x.rank(); d++) inner *= x.shape()[d];
+        for (int d = 0; d < dim; d++) outer *= x.shape()[d];
+        int picks = index.numel(), from = x.shape()[dim], block = inner;
+        int[] idx = (int[]) array(index);
+        Object xs = array(x), os = array(out);
+        int total = outer * picks;
+        parallel.forRange(total, Math.max(1, ELEMENTWISE_GRAIN / Math.max(1, block)), (s, e) -> {
+            for (int t = s; t < e; t++) {
+                int o = t / picks, i = t % picks;
+                int row = idx[index.offset() + i * index.strides()[0]];
+                System.arraycopy(xs, x.offset() + (o * from + row) * block, os, out.offset() + t * block, block);
+            }
+        });
+    }
+
     @FunctionalInterface
     private interface IndexVisitor {
         void visit(int flat, int indexPos, int[] multi);
@@ -348,16 +375,14 @@ final class CpuBackend implements Backend {
         int base = out.offset();
         // a Philox draw costs about ten multiply-adds, so random fills split at a tenth-ish of the grain
         parallel.forRange(out.numel(), ELEMENTWISE_GRAIN / 8, (start, end) -> {
-            int[] w = new int[4];
+            Rng.Reader r = new Rng.Reader(seed);
             if (a instanceof float[] f) {
-                for (int i = start; i < end; i++) {
-                    f[base + i] = kind == RandomKind.UNIFORM ? Rng.uniform32(seed, counter + i, w) : (float) Rng.normal(seed, counter + i, w);
-                }
+                if (kind == RandomKind.UNIFORM) r.uniform32(counter + start, f, base + start, end - start);
+                else for (int i = start; i < end; i++) f[base + i] = (float) r.normal(counter + i);
             } else {
                 double[] d = (double[]) a;
-                for (int i = start; i < end; i++) {
-                    d[base + i] = kind == RandomKind.UNIFORM ? Rng.uniform64(seed, counter + i, w) : Rng.normal(seed, counter + i, w);
-                }
+                if (kind == RandomKind.UNIFORM) for (int i = start; i < end; i++) d[base + i] = r.uniform64(counter + i);
+                else for (int i = start; i < end; i++) d[base + i] = r.normal(counter + i);
             }
         });
     }
@@ -367,20 +392,25 @@ final class CpuBackend implements Backend {
         Object xs = array(x), os = array(out), ms = array(mask);
         int xo = x.offset(), oo = out.offset(), mo = mask.offset();
         parallel.forRange(x.numel(), ELEMENTWISE_GRAIN / 8, (start, end) -> {
-            int[] w = new int[4];
+            Rng.Reader r = new Rng.Reader(seed);
             if (xs instanceof float[] xf) {
                 float[] of = (float[]) os, mf = (float[]) ms;
                 float pf = (float) p, scale = (float) (1 / (1 - p));   // as the OpenCL kernel, in float
-                for (int i = start; i < end; i++) {
-                    float m = Rng.uniform32(seed, counter + i, w) >= pf ? scale : 0f;
-                    mf[mo + i] = m;
-                    of[oo + i] = xf[xo + i] * m;
+                float[] u = new float[Math.min(CHUNK, end - start)];
+                for (int c = start; c < end; c += u.length) {
+                    int n = Math.min(u.length, end - c);
+                    r.uniform32(counter + c, u, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        float m = u[i] >= pf ? scale : 0f;
+                        mf[mo + c + i] = m;
+                        of[oo + c + i] = xf[xo + c + i] * m;
+                    }
                 }
             } else {
                 double[] xd = (double[]) xs, od = (double[]) os, md = (double[]) ms;
                 double scale = 1 / (1 - p);
                 for (int i = start; i < end; i++) {
-                    double m = Rng.uniform64(seed, counter + i, w) >= p ? scale : 0;
+                    double m = r.uniform64(counter + i) >= p ? scale : 0;
                     md[mo + i] = m;
                     od[oo + i] = xd[xo + i] * m;
                 }

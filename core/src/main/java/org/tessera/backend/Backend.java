@@ -130,6 +130,22 @@ public interface Backend {
     void scatterAdd(Strided src, int dim, Strided index, Strided out);
 
     /**
+     * {@code out[.., i, ..] = x[.., index[i], ..]} along {@code dim} for the 1-D I32 {@code index} (PyTorch's
+     * index_select: out has x's shape but {@code index.numel()} along dim). Indices are pre-checked. By default a
+     * gather with the index seen spread over out's shape (stride 0 outside dim), so no index is materialised.
+     */
+    default void indexSelect(Strided x, int dim, Strided index, Strided out) {
+        gather(x, dim, spread(index, dim, out.shape()), out);
+    }
+
+    /** A 1-D index seen with {@code shape}, varying along {@code dim} only (the gather/scatter form of index_select). */
+    static Strided spread(Strided index, int dim, int[] shape) {
+        int[] strides = new int[shape.length];
+        strides[dim] = index.strides()[0];
+        return new Strided(index.buffer(), shape.clone(), strides, index.offset());
+    }
+
+    /**
      * Fills a contiguous view with counter-based random numbers: element {@code i} takes Philox4x32-10 with
      * key {@code seed} and counter {@code counter + i} (see {@link org.tessera.Rng}), so every backend
      * draws the same stream.

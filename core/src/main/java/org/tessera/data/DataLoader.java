@@ -140,23 +140,10 @@ public final class DataLoader implements Iterable<Batch> {
         }
     }
 
-    /** Rows {@code rows} of {@code t} (dim 0), gathered on t's device. */
+    /** Rows {@code rows} of {@code t} (dim 0), copied on t's device. */
     static Tensor rowsOf(Tensor t, int[] rows) {
-        Tensor index = Tensor.of(t.device(), rows, rows.length);
-        int[] shape = t.shape();
-        shape[0] = rows.length;
-        Tensor out;
-        if (shape.length == 1) {
-            out = t.gather(0, index);
-        } else {
-            int[] unsq = new int[shape.length];
-            java.util.Arrays.fill(unsq, 1);
-            unsq[0] = rows.length;
-            try (Tensor column = index.reshape(unsq); Tensor expanded = column.expand(shape)) {
-                out = t.gather(0, expanded);
-            }
+        try (Tensor index = Tensor.of(t.device(), rows, rows.length)) {
+            return Scope.untrack(t.indexSelect(0, index));
         }
-        index.close();
-        return Scope.untrack(out);
     }
 }

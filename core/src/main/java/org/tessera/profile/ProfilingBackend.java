@@ -146,6 +146,12 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void indexSelect(Strided x, int dim, Strided index, Strided out) {
+        if (Profiler.enabled()) time("indexSelect", () -> inner.indexSelect(x, dim, index, out));
+        else inner.indexSelect(x, dim, index, out);
+    }
+
+    @Override
     public void random(Strided out, RandomKind kind, long seed, long counter) {
         if (Profiler.enabled()) time(name("random", kind), () -> inner.random(out, kind, seed, counter));
         else inner.random(out, kind, seed, counter);

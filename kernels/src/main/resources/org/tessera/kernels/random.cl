@@ -1,5 +1,6 @@
-// random.cl - Philox4x32-10 (Salmon et al., SC'11), element i from counter (counter + i) under key seed,
-// exactly as org.tessera.Rng, so every backend draws the same stream; and dropout masks drawn from it.
+// random.cl - Philox4x32-10 (Salmon et al., SC'11) under key seed, element i of a draw being element counter + i
+// of the stream exactly as org.tessera.Rng defines it, so every backend draws the same numbers; and dropout
+// masks drawn from it.
 // Geometry: one element per work-item, global = n rounded up to 64 (host LOCAL), guard i < n.
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
@@ -22,14 +23,22 @@ inline uint4 philox(ulong ctr, ulong seed) {
     return (uint4) (c0, c1, c2, c3);
 }
 
-// Uniform in [0, 1). F32: the top 24 bits of word 0 (exact in float). F64: 53 bits from words 0 and 1.
-inline T uniform_at(ulong ctr, ulong seed) {
-    uint4 w = philox(ctr, seed);
+// The stream as org.tessera.Rng defines it: element s takes word s % 4 of block s / 4 (F32 uniforms) or words
+// 2 (s % 2) and 2 (s % 2) + 1 of block s / 2 (F64 uniforms, normals). Each work-item computes its block itself.
+inline uint word_of(uint4 w, int k) {
+    return k == 0 ? w.x : k == 1 ? w.y : k == 2 ? w.z : w.w;
+}
+
+// Uniform in [0, 1). F32: the top 24 bits of a word (exact in float). F64: 53 bits from a pair of words.
+inline T uniform_at(ulong s, ulong seed) {
 #ifdef IS_F64
-    ulong bits = ((ulong) w.x << 21) | (ulong) (w.y >> 11);
+    uint4 w = philox(s >> 1, seed);
+    uint hi = (s & 1) ? w.z : w.x, lo = (s & 1) ? w.w : w.y;
+    ulong bits = ((ulong) hi << 21) | (ulong) (lo >> 11);
     return (T) bits * 0x1.0p-53;
 #else
-    return (T) (w.x >> 8) * 0x1.0p-24f;
+    uint4 w = philox(s >> 2, seed);
+    return (T) (word_of(w, (int) (s & 3)) >> 8) * 0x1.0p-24f;
 #endif
 }
 
@@ -104,13 +113,15 @@ inline double cos_turns(uint w) {
 __kernel void random_normal(__global T* out, const int offset, const int n, const ulong seed, const ulong counter) {
     int i = get_global_id(0);
     if (i >= n) return;
-    uint4 w = philox(counter + (ulong) i, seed);
+    ulong s = counter + (ulong) i;
+    uint4 w = philox(s >> 1, seed);
+    uint w1 = (s & 1) ? w.z : w.x, w2 = (s & 1) ? w.w : w.y;
 #ifdef HAS_FP64
-    double u1 = ((double) w.x + 0.5) * 0x1.0p-32;
-    out[offset + i] = (T) (sqrt(-2.0 * log_unit(u1)) * cos_turns(w.y));
+    double u1 = ((double) w1 + 0.5) * 0x1.0p-32;
+    out[offset + i] = (T) (sqrt(-2.0 * log_unit(u1)) * cos_turns(w2));
 #else
-    float u1 = ((float) w.x + 0.5f) * 0x1.0p-32f;
-    out[offset + i] = (T) (sqrt(-2.0f * log(u1)) * cos(2.0f * M_PI_F * (float) w.y * 0x1.0p-32f));
+    float u1 = ((float) w1 + 0.5f) * 0x1.0p-32f;
+    out[offset + i] = (T) (sqrt(-2.0f * log(u1)) * cos(2.0f * M_PI_F * (float) w2 * 0x1.0p-32f));
 #endif
 }
 

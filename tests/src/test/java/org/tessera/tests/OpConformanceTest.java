@@ -394,6 +394,30 @@ class OpConformanceTest {
 
     @ParameterizedTest(name = "{1} {0}")
     @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
+    void indexSelect(Device d, DType t) {
+        int[][] indices = {{2, 0, 2, 1}, {3, 1}};
+        for (int dim = 0; dim < 2; dim++) {
+            for (boolean strided : new boolean[] {false, true}) {
+                Tensor leaf = strided ? Expected.tensor("gather.src", d, t).t().contiguous().detach().requiresGrad(true)
+                        : Expected.tensor("gather.src", d, t).requiresGrad(true);
+                Tensor src = strided ? leaf.t() : leaf;
+                Tensor index = Tensor.of(d, indices[dim], indices[dim].length);
+                Tensor y = src.indexSelect(dim, index);
+                y.backward(Expected.tensor("index_select" + dim + ".g", d, t));
+                assertClose("index_select" + dim + ".y", y);
+                assertClose("index_select" + dim + ".dx", strided ? leaf.grad().t() : leaf.grad());
+                int dd = dim;
+                if (t == DType.F64) assertTrue(GradCheck.check(in -> in.get(0).indexSelect(dd, index), List.of(src.detach().requiresGrad(true))));
+            }
+        }
+        Tensor x = Expected.tensor("gather.src", d, t);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> x.indexSelect(0, Tensor.of(d, new int[] {0, 3}, 2)));
+        assertTrue(e.getMessage().contains("index 3") && e.getMessage().contains("size 3"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> x.indexSelect(0, Tensor.of(d, new int[] {0, 1}, 1, 2)));
+    }
+
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void shapeOpsAreDifferentiable(Device d, DType t) {
         if (t != DType.F64) return;
         Tensor x = Expected.tensor("x", d, t).requiresGrad(true);          // [3, 4]

@@ -73,16 +73,35 @@ class RngTest {
         float[] zf = Tensor.randn(d, DType.F32, new Rng(12), n).toFloatArray();
         double[] u = Tensor.rand(d, DType.F64, new Rng(13), n).toDoubleArray();
         float[] uf = Tensor.rand(d, DType.F32, new Rng(14), n).toFloatArray();
-        int[] w = new int[4];
+        Rng.Reader r11 = new Rng.Reader(11), r12 = new Rng.Reader(12), r13 = new Rng.Reader(13), r14 = new Rng.Reader(14);
         for (int i = 0; i < n; i++) {
-            double want = Rng.normal(11, i, w);
+            double want = r11.normal(i);
             if (Double.doubleToRawLongBits(want) != Double.doubleToRawLongBits(z[i])) {
                 assertEquals(want, z[i], 0, "F64 normal draw " + i + " on " + d);
             }
-            assertEquals((float) Rng.normal(12, i, w), zf[i], 0f, "F32 normal draw " + i);
-            assertEquals(Rng.uniform64(13, i, w), u[i], 0, "F64 uniform draw " + i);
-            assertEquals(Rng.uniform32(14, i, w), uf[i], 0f, "F32 uniform draw " + i);
+            assertEquals((float) r12.normal(i), zf[i], 0f, "F32 normal draw " + i);
+            assertEquals(r13.uniform64(i), u[i], 0, "F64 uniform draw " + i);
+            assertEquals(r14.uniform32(i), uf[i], 0f, "F32 uniform draw " + i);
         }
+    }
+
+    /** Four F32 uniforms (two F64 uniforms or normals) per Philox block, whatever counter a draw starts at. */
+    @Test
+    void elementsShareTheirPhiloxBlock() {
+        int[] four = new int[16], one = new int[4];
+        Rng.philox4(5, 6, four);
+        for (int j = 0; j < 4; j++) {
+            Rng.philox(5, 6 + j, one);
+            for (int k = 0; k < 4; k++) assertEquals(one[k], four[4 * j + k], "philox4: word " + k + " of block " + (6 + j));
+        }
+        int[] w = new int[4];
+        Rng.philox(5, 3, w);                      // block 3 of seed 5 holds F32 elements 12..15, F64 elements 6..7
+        for (int k = 0; k < 4; k++) assertEquals((w[k] >>> 8) * 0x1.0p-24f, Rng.uniform32(5, 12 + k));
+        long bits = ((w[2] & 0xFFFFFFFFL) << 21) | ((w[3] & 0xFFFFFFFFL) >>> 11);
+        assertEquals(bits * 0x1.0p-53, Rng.uniform64(5, 7));
+        Rng rng = new Rng(5, 13);                 // a draw that starts inside a block
+        float[] u = Tensor.rand(Device.cpu(), rng, 3).toFloatArray();
+        assertArrayEquals(new float[] {Rng.uniform32(5, 13), Rng.uniform32(5, 14), Rng.uniform32(5, 15)}, u);
     }
 
     @Test
