@@ -1482,10 +1482,10 @@ public final class Tensor implements AutoCloseable {
         if (classes == 0) throw new IllegalArgumentException("crossEntropy: logits " + Shapes.str(shape) + " have no classes");
         Tensor out = empty(device, dtype(), new int[] {shape[0]});
         be().crossEntropy(strided(), labels.strided(), out.strided());
-        return record("crossEntropy", out, new Tensor[] {this, null}, new Tensor[] {this, labels}, new String[] {"logits", "labels"},
-                (g, s, needs) -> {
+        return record("crossEntropy", out, new Tensor[] {this, null}, new Tensor[] {this, labels, out},
+                new String[] {"logits", "labels", "output"}, (g, s, needs) -> {
                     Tensor dx = empty(g.device, g.dtype(), s[0].shape);
-                    g.be().crossEntropyBackward(s[0].strided(), s[1].strided(), g.strided(), dx.strided());
+                    g.be().crossEntropyBackward(s[0].strided(), s[1].strided(), s[2].strided(), g.strided(), dx.strided());
                     return new Tensor[] {dx, null};
                 });
     }

@@ -289,12 +289,12 @@ final class CpuBackend implements Backend {
 
     @Override
     public void crossEntropy(Strided logits, Strided labels, Strided losses) {
-        reductions.crossEntropy(logits, labels, losses, null);
+        reductions.crossEntropy(logits, labels, losses);
     }
 
     @Override
-    public void crossEntropyBackward(Strided logits, Strided labels, Strided dLosses, Strided dLogits) {
-        reductions.crossEntropy(logits, labels, dLosses, dLogits);
+    public void crossEntropyBackward(Strided logits, Strided labels, Strided losses, Strided dLosses, Strided dLogits) {
+        reductions.crossEntropyBackward(logits, labels, losses, dLosses, dLogits);
     }
 
     @Override

@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 final class SimdSupport {
     private static final Logger LOG = LoggerFactory.getLogger(SimdSupport.class);
     private static final MicroKernel KERNEL = choose();
-    private static final FastElementwise ELEMENTWISE = KERNEL instanceof ScalarMicroKernel ? FastElementwise.NONE : loadElementwise();
+    private static final FastElementwise ELEMENTWISE = KERNEL instanceof ScalarMicroKernel ? FastElementwise.NONE : load("SimdElementwise", FastElementwise.NONE);
+    private static final RowKernels ROWS = KERNEL instanceof ScalarMicroKernel ? new ScalarRows() : load("SimdRows", new ScalarRows());
 
     private SimdSupport() {}
 
@@ -25,6 +26,21 @@ final class SimdSupport {
 
     static FastElementwise elementwise() {
         return ELEMENTWISE;
+    }
+
+    static RowKernels rows() {
+        return ROWS;
+    }
+
+    private static <T> T load(String simpleName, T fallback) {
+        try {
+            @SuppressWarnings("unchecked")
+            T t = (T) Class.forName("org.tessera.cpu." + simpleName).getDeclaredConstructor().newInstance();
+            return t;
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.warn("the Vector API {} failed to load ({}); using the portable one", simpleName, e.toString());
+            return fallback;
+        }
     }
 
     private static FastElementwise loadElementwise() {

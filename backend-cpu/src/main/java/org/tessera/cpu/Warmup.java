@@ -85,7 +85,7 @@ final class Warmup {
         for (int i = 0; i < rows; i++) labels[i] = i % classes;
         Strided lab = new Strided(new CpuBuffer(DType.I32, labels, rows), new int[] {rows}, new int[] {1}, 0);
         be.crossEntropy(logits, lab, losses);
-        be.crossEntropyBackward(logits, lab, losses, dl);
+        be.crossEntropyBackward(logits, lab, losses, losses, dl);
         be.softmax(logits, 1, false, dl);
         be.indexSelect(x, 0, lab, f32(rows, in));
         Strided[] state = {f32(hidden, in), f32(hidden, in)};

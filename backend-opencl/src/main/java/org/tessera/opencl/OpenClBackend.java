@@ -434,7 +434,8 @@ final class OpenClBackend implements Backend {
     }
 
     @Override
-    public void crossEntropyBackward(Strided logits, Strided labels, Strided dLosses, Strided dLogits) {
+    public void crossEntropyBackward(Strided logits, Strided labels, Strided losses, Strided dLosses, Strided dLogits) {
+        // one work-item per row recomputes the row's log-sum-exp: the forward's losses are not needed
         crossEntropy(logits, labels, dLosses, dLogits);
     }
 

@@ -120,8 +120,12 @@ public interface Backend {
      */
     void crossEntropy(Strided logits, Strided labels, Strided losses);
 
-    /** Its gradient: {@code dLogits[n, c] = dLosses[n] * (softmax(logits[n])[c] - (c == labels[n] ? 1 : 0))}. */
-    void crossEntropyBackward(Strided logits, Strided labels, Strided dLosses, Strided dLogits);
+    /**
+     * Its gradient: {@code dLogits[n, c] = dLosses[n] * (softmax(logits[n])[c] - (c == labels[n] ? 1 : 0))}.
+     * {@code losses} are the forward's per-row losses: with them the log-sum-exp of a row is
+     * {@code losses[n] + logits[n, labels[n]]}, so a backend may skip recomputing it (one pass of exp, not two).
+     */
+    void crossEntropyBackward(Strided logits, Strided labels, Strided losses, Strided dLosses, Strided dLogits);
 
     /** {@code out[..i..] = x[..index[..i..]..]} along {@code dim}; out and index share a shape. Indices are pre-checked. */
     void gather(Strided x, int dim, Strided index, Strided out);

@@ -128,9 +128,9 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
-    public void crossEntropyBackward(Strided logits, Strided labels, Strided dLosses, Strided dLogits) {
-        if (Profiler.enabled()) time("crossEntropy backward", () -> inner.crossEntropyBackward(logits, labels, dLosses, dLogits));
-        else inner.crossEntropyBackward(logits, labels, dLosses, dLogits);
+    public void crossEntropyBackward(Strided logits, Strided labels, Strided losses, Strided dLosses, Strided dLogits) {
+        if (Profiler.enabled()) time("crossEntropy backward", () -> inner.crossEntropyBackward(logits, labels, losses, dLosses, dLogits));
+        else inner.crossEntropyBackward(logits, labels, losses, dLosses, dLogits);
     }
 
     @Override
