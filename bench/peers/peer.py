@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """The peers of `tessera bench --peers`: the same work as each Tessera case, in PyTorch (CPU) or NumPy/OpenBLAS.
 
-  /usr/bin/python3 bench/peers/peer.py torch|numpy CASES_FILE [quick|full]
+  /usr/bin/python3 bench/peers/peer.py torch|numpy CASES_FILE|- [quick|full]
 
-CASES_FILE has one case per line: <key> TAB <spec>, specs as org.tessera.cli.bench.Suites writes them
+CASES_FILE (or stdin for -, answered line by line) has one case per line: <key> TAB <spec>, specs as org.tessera.cli.bench.Suites writes them
 ("gemm M K N", "add N", "sum_rows R C", "sum_cols R C", "softmax_ce ROWS CLASSES", "adam N", "mlp seed|small|large").
 Prints <key> TAB <median seconds per iteration> TAB <min> TAB <max>, or <key> TAB missing TAB <why> for work this
 library does not do (NumPy has no autograd). Timing as Tessera's harness: warm-up, then samples of several
@@ -108,6 +108,10 @@ def numpy_case(spec):
 def main():
     lib, cases = sys.argv[1], sys.argv[2]
     warm, samples, sample_s = (1.0, 9, 0.25) if sys.argv[3:4] == ["full"] else (0.3, 5, 0.08)
+    if cases == "-":
+        # serve: one case per line on stdin, each answered at once (the command times its own case right before,
+        # so both see the same moment of a shared, noisy machine)
+        cases = None
     try:
         if lib == "torch":
             import torch
@@ -117,10 +121,12 @@ def main():
             import numpy  # noqa: F401
             make = numpy_case
     except ImportError as e:
-        for line in open(cases):
+        for line in (sys.stdin if cases is None else open(cases)):
             print(f"{line.split(chr(9))[0]}\tmissing\t{lib} is not installed ({e})", flush=True)
         return
-    for line in open(cases):
+    for line in (sys.stdin if cases is None else open(cases)):
+        if not line.strip():
+            continue
         key, spec = line.rstrip("\n").split("\t")
         fn = make(spec)
         if fn is None:

@@ -20,10 +20,12 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.tessera.Device;
 import org.tessera.backend.MemoryStats;
+import org.tessera.cpu.MachineSpeed;
 import org.tessera.cli.bench.BenchCase;
 import org.tessera.cli.bench.Harness;
 import org.tessera.cli.bench.Peers;
 import org.tessera.cli.bench.Suites;
+import org.tessera.cli.bench.TrainComparison;
 import org.tessera.profile.Profiler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -53,6 +55,9 @@ final class BenchCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--profile", description = "print where one training step of each MLP spends its time, per device")
     boolean profile;
+    @Option(names = "--train", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "also run two epochs of the default tessera train model per device (and in PyTorch with --peers); --no-train skips it")
+    boolean train;
 
     /** One measured (case, runner): a device's spec or a peer's name. */
     record Row(BenchCase c, String runner, boolean peer, Harness.Timing timing, String missing) {
@@ -78,58 +83,72 @@ final class BenchCommand implements Callable<Integer> {
         Files.createDirectories(out);
         w.println("tessera bench --suite " + suite + " on " + ds.stream().map(Device::spec).toList() + (peers ? " with peers" : ""));
         for (Device d : ds) w.println("  " + d.description());
+        int cpuThreads = ds.stream().filter(d -> d.backend().equals("cpu")).findFirst().map(d -> d.info().computeUnits())
+                .orElse(Runtime.getRuntime().availableProcessors());
+        MachineSpeed.Measured machine = MachineSpeed.measure(cpuThreads);
+        w.printf(Locale.ROOT, "  machine: %s, %d threads; measured fp32 peak %.0f GFLOP/s (%s), memory bandwidth %.1f GB/s (copy, read + write)%n",
+                machine.cpu(), machine.threads(), machine.fmaGflops(), machine.method(), machine.copyGbps());
         w.flush();
 
         List<Row> rows = new ArrayList<>();
-        int steps = cases.size() * ds.size() + (peers ? 3 : 0);
+        List<TrainComparison.Result> trained = new ArrayList<>();
+        int steps = cases.size() * ds.size();
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("bench " + suite).setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
                 .setMaxRenderedLength(110).setUpdateIntervalMillis(250).continuousUpdate().build()) {
-            // Device by device, CPU devices and the CPU peers first: an OpenCL runtime on the same cores (PoCL)
-            // keeps worker threads spinning after its kernels, which slowed CPU cases timed in between up to 20x.
+            // Device by device, CPU devices first, each case's CPU peers right after it: an OpenCL runtime on the same
+            // cores (PoCL) keeps worker threads spinning after its kernels, which slowed CPU cases timed in between
+            // up to 20x.
             List<Device> order = new ArrayList<>(ds);
             order.sort(java.util.Comparator.comparing((Device d) -> !d.backend().equals("cpu")));
             boolean peersDone = false;
-            for (Device d : order) {
-                if (peers && !peersDone && !d.backend().equals("cpu")) {
-                    pythonPeers(cases, ds, full, rows, bar);
-                    peersDone = true;
-                }
-                for (BenchCase c : cases) {
-                    bar.setExtraMessage(" " + c.key() + " on " + d.spec());
-                    try (BenchCase.Body body = c.setup().on(d)) {
-                        rows.add(new Row(c, d.spec(), false, harness.time(body, d), null));
-                    } catch (RuntimeException e) {
-                        rows.add(new Row(c, d.spec(), false, null, e.getMessage()));
+            List<Peers.Python> pythons = new ArrayList<>();
+            if (peers) for (String lib : new String[] {"torch", "numpy"}) pythons.add(new Peers.Python(lib, peerScript, full, cpuThreads));
+            try {
+                for (Device d : order) {
+                    boolean withPeers = peers && !peersDone && d.backend().equals("cpu");
+                    for (BenchCase c : cases) {
+                        bar.setExtraMessage(" " + c.key() + " on " + d.spec());
+                        try (BenchCase.Body body = c.setup().on(d)) {
+                            rows.add(new Row(c, d.spec(), false, harness.time(body, d), null));
+                        } catch (RuntimeException e) {
+                            rows.add(new Row(c, d.spec(), false, null, e.getMessage()));
+                        }
+                        if (withPeers) {
+                            for (Peers.Python py : pythons) {
+                                bar.setExtraMessage(" " + c.key() + " in " + py.name());
+                                Peers.Result r = py.time(c);
+                                rows.add(new Row(c, r.peer(), true, r.timing(), r.missing()));
+                            }
+                        }
+                        bar.step();
                     }
-                    bar.step();
+                    if (train) {      // the main job on this device, and (once) in PyTorch right after it
+                        bar.setExtraMessage(" train on " + d.spec());
+                        trained.add(TrainComparison.tessera(d));
+                        if (withPeers) {
+                            bar.setExtraMessage(" train in pytorch");
+                            trained.add(TrainComparison.pytorch(peerScript.resolveSibling("train_peer.py"), cpuThreads));
+                        }
+                    }
+                    peersDone |= withPeers;
                 }
+            } finally {
+                for (Peers.Python py : pythons) py.close();
             }
-            if (peers && !peersDone) pythonPeers(cases, ds, full, rows, bar);
-            if (peers) {
+            if (peers && ds.stream().anyMatch(d -> d.backend().equals("opencl"))) {
                 bar.setExtraMessage(" peer clblast");
-                if (ds.stream().anyMatch(d -> d.backend().equals("opencl"))) {
-                    Peers.clblast(cases, harness).forEach((k, r) -> rows.add(peerRow(cases, k, r)));
-                }
-                bar.step();
+                Peers.clblast(cases, harness).forEach((k, r) -> rows.add(peerRow(cases, k, r)));
             }
         }
-        table(w, cases, ds, rows);
-        writeResults(rows);
+        table(w, cases, ds, rows, machine);
+        if (train) trainTable(w, trained);
+        writeResults(rows, trained, machine);
         for (String op : cases.stream().map(BenchCase::op).distinct().toList()) chart(op, rows, ds);
         memory(w, ds, full ? 100 : 5);
         if (profile) profileSteps(w, ds);
         w.println("results: " + out.toAbsolutePath().resolve("results.json") + ", results.csv, and a chart per op (*.png)");
         w.flush();
         return 0;
-    }
-
-    private void pythonPeers(List<BenchCase> cases, List<Device> ds, boolean full, List<Row> rows, ProgressBar bar) {
-        int threads = ds.stream().filter(d -> d.backend().equals("cpu")).findFirst().map(d -> d.info().computeUnits()).orElse(2);
-        for (String lib : new String[] {"torch", "numpy"}) {
-            bar.setExtraMessage(" peer " + lib);
-            Peers.python(lib, peerScript, cases, full, threads).forEach((k, r) -> rows.add(peerRow(cases, k, r)));
-            bar.step();
-        }
     }
 
     private static Row peerRow(List<BenchCase> cases, String key, Peers.Result r) {
@@ -142,9 +161,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** op, size, device, median, spread, throughput, speed vs the CPU backend, speed vs each peer (Tessera / peer). */
-    private void table(PrintWriter w, List<BenchCase> cases, List<Device> ds, List<Row> rows) {
+    private void table(PrintWriter w, List<BenchCase> cases, List<Device> ds, List<Row> rows, MachineSpeed.Measured machine) {
         List<String> peerNames = rows.stream().filter(Row::peer).map(Row::runner).distinct().toList();
-        List<String> header = new ArrayList<>(List.of("op", "size", "device", "median", "spread", "throughput", "vs cpu"));
+        List<String> header = new ArrayList<>(List.of("op", "size", "device", "median", "spread", "throughput", "of machine", "vs cpu"));
         for (String p : peerNames) header.add("vs " + p);
         Table t = new Table(header.toArray(String[]::new));
         for (BenchCase c : cases) {
@@ -160,6 +179,7 @@ final class BenchCommand implements Callable<Integer> {
                 cells.add(time(r.timing().median()));
                 cells.add(String.format(Locale.ROOT, "%.0f%%", 100 * r.timing().spread()));
                 cells.add(String.format(Locale.ROOT, "%.3g %s", r.throughput(), c.unit().label));
+                cells.add(ofMachine(c, r, d, machine));
                 cells.add(cpu == null || cpu.timing() == null ? "" : String.format(Locale.ROOT, "%.2fx", r.throughput() / cpu.throughput()));
                 for (String p : peerNames) {
                     // CPU rows against the CPU peers, OpenCL rows against CLBlast (its peer on the same device)
@@ -178,6 +198,38 @@ final class BenchCommand implements Callable<Integer> {
                     .forEach(why -> w.println("  " + p + " missing for some cases: " + why));
         }
         w.println("  vs X = Tessera's throughput / X's throughput on the same work (above 1: Tessera is faster)");
+        w.println("  of machine = GFLOP/s as a share of the measured fp32 peak, GB/s of the measured copy bandwidth (devices on this CPU)");
+        w.flush();
+    }
+
+    /** A CPU-side row's throughput as a share of what the machine measured (blank for samples/s and for GPUs). */
+    private static String ofMachine(BenchCase c, Row r, Device d, MachineSpeed.Measured machine) {
+        if (!d.info().type().toUpperCase(Locale.ROOT).contains("CPU")) return "";
+        return switch (c.unit()) {
+            case GFLOPS -> String.format(Locale.ROOT, "%.0f%% peak", 100 * r.throughput() / machine.fmaGflops());
+            case GBPS -> String.format(Locale.ROOT, "%.0f%% bw", 100 * r.throughput() / machine.copyGbps());
+            case SAMPLES -> "";
+        };
+    }
+
+    /** Two epochs of the default model per device, beside PyTorch's (when the peers ran): seconds per epoch. */
+    private void trainTable(PrintWriter w, List<TrainComparison.Result> results) {
+        TrainComparison.Result peer = results.stream().filter(r -> r.runner().equals("pytorch") && r.missing() == null).findFirst().orElse(null);
+        Table t = new Table("runner", "epoch 1", "epoch 2", "test accuracy", "epoch 1 vs pytorch", "epoch 2 vs pytorch");
+        for (TrainComparison.Result r : results) {
+            if (r.missing() != null) {
+                t.row(r.runner(), "missing: " + r.missing(), "", "", "", "");
+                continue;
+            }
+            boolean self = r == peer;
+            t.row(r.runner(), time(r.seconds()[0]), time(r.seconds()[1]), String.format(Locale.ROOT, "%.4f", r.accuracy()),
+                    peer == null || self ? "" : String.format(Locale.ROOT, "%.2fx", r.seconds()[0] / peer.seconds()[0]),
+                    peer == null || self ? "" : String.format(Locale.ROOT, "%.2fx", r.seconds()[1] / peer.seconds()[1]));
+        }
+        w.println("train: the default tessera train model (784-512-256-10 relu, dropout 0.2, Adam 1e-3 + cosine, batch 128), "
+                + TrainComparison.EPOCHS + " epochs on Fashion-MNIST:");
+        t.print(w);
+        w.println("  epoch N vs pytorch = Tessera's seconds / PyTorch's (below 1: Tessera is faster); epoch 1 includes warm-up");
         w.flush();
     }
 
@@ -187,24 +239,35 @@ final class BenchCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "%.2f s", s);
     }
 
-    private void writeResults(List<Row> rows) throws IOException {
+    private void writeResults(List<Row> rows, List<TrainComparison.Result> trained, MachineSpeed.Measured machine) throws IOException {
         List<String> csv = new ArrayList<>(List.of("op,size,runner,peer,median_s,min_s,max_s,throughput,unit,missing"));
-        StringBuilder json = new StringBuilder("[\n");
-        for (int i = 0; i < rows.size(); i++) {
-            Row r = rows.get(i);
+        List<String> json = new ArrayList<>();
+        for (Row r : rows) {
             Harness.Timing t = r.timing();
             csv.add(String.join(",", q(r.c().op()), q(r.c().label()), q(r.runner()), Boolean.toString(r.peer()),
                     t == null ? "" : Double.toString(t.median()), t == null ? "" : Double.toString(t.min()), t == null ? "" : Double.toString(t.max()),
                     t == null ? "" : Double.toString(r.throughput()), q(r.c().unit().label), q(r.missing() == null ? "" : r.missing())));
-            json.append(String.format(Locale.ROOT, "  {\"op\": %s, \"size\": %s, \"runner\": %s, \"peer\": %s, \"median_s\": %s, \"min_s\": %s, "
-                            + "\"max_s\": %s, \"throughput\": %s, \"unit\": %s, \"missing\": %s}%s%n",
+            json.add(String.format(Locale.ROOT, "  {\"op\": %s, \"size\": %s, \"runner\": %s, \"peer\": %s, \"median_s\": %s, \"min_s\": %s, "
+                            + "\"max_s\": %s, \"throughput\": %s, \"unit\": %s, \"missing\": %s}",
                     js(r.c().op()), js(r.c().label()), js(r.runner()), r.peer(), t == null ? "null" : t.median(), t == null ? "null" : t.min(),
                     t == null ? "null" : t.max(), t == null ? "null" : r.throughput(), js(r.c().unit().label),
-                    r.missing() == null ? "null" : js(r.missing()), i + 1 < rows.size() ? "," : ""));
+                    r.missing() == null ? "null" : js(r.missing())));
         }
-        json.append("]\n");
+        for (TrainComparison.Result r : trained) {
+            for (int e = 0; r.seconds() != null && e < r.seconds().length; e++) {
+                double sec = r.seconds()[e];
+                boolean peer = r.runner().equals("pytorch");
+                csv.add(String.join(",", "train", "epoch " + (e + 1), q(r.runner()), Boolean.toString(peer), Double.toString(sec),
+                        Double.toString(sec), Double.toString(sec), Double.toString(60000 / sec), "samples/s", ""));
+                json.add(String.format(Locale.ROOT, "  {\"op\": \"train\", \"size\": \"epoch %d\", \"runner\": %s, \"peer\": %s, "
+                        + "\"median_s\": %s, \"throughput\": %s, \"unit\": \"samples/s\", \"test_accuracy\": %s}", e + 1, js(r.runner()), peer,
+                        sec, 60000 / sec, r.accuracy()));
+            }
+        }
+        json.add(String.format(Locale.ROOT, "  {\"machine\": %s, \"threads\": %d, \"fp32_peak_gflops\": %s, \"copy_gbps\": %s, \"peak_method\": %s}",
+                js(machine.cpu()), machine.threads(), machine.fmaGflops(), machine.copyGbps(), js(machine.method())));
         Files.write(out.resolve("results.csv"), csv);
-        Files.writeString(out.resolve("results.json"), json);
+        Files.writeString(out.resolve("results.json"), "[\n" + String.join(",\n", json) + "\n]\n");
     }
 
     private static String q(String s) {

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,52 +35,84 @@ public final class Peers {
 
     private Peers() {}
 
-    /** Runs a Python peer ("torch" or "numpy") over the cases; results by case key. */
-    public static Map<String, Result> python(String lib, Path script, List<BenchCase> cases, boolean full, int threads) {
-        Map<String, Result> out = new LinkedHashMap<>();
-        String peer = lib.equals("torch") ? "pytorch" : "numpy";
-        Path python = Path.of("/usr/bin/python3");
-        String why = !Files.isRegularFile(script) ? "no peer script at " + script
-                : !Files.isExecutable(python) ? "no /usr/bin/python3" : null;
-        if (why == null) {
-            try {
-                Path list = Files.createTempFile("tessera-bench", ".cases");
-                List<String> lines = new ArrayList<>();
-                for (BenchCase c : cases) lines.add(c.key() + "\t" + c.peerSpec());
-                Files.write(list, lines);
-                ProcessBuilder pb = new ProcessBuilder(python.toString(), script.toString(), lib, list.toString(), full ? "full" : "quick");
-                pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
-                pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");            // PyTorch's fastest setting here
-                pb.environment().remove("OPENBLAS_CORETYPE");                  // a machine-wide pin slows OpenBLAS here
-                pb.environment().remove("OPENBLAS_L2_SIZE");
-                pb.redirectErrorStream(false);
-                Process p = pb.start();
-                String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                String stderr = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                    why = "peer.py " + lib + " failed: " + stderr.lines().reduce((a, b) -> b).orElse("exit " + p.exitValue());
-                } else {
-                    for (String line : stdout.split("\n")) {
-                        String[] f = line.split("\t");
-                        if (f.length < 3) continue;
-                        if (f[1].equals("missing")) out.put(f[0], new Result(peer, null, f[2]));
-                        else out.put(f[0], new Result(peer, new Harness.Timing(Double.parseDouble(f[1]), Double.parseDouble(f[2]),
-                                Double.parseDouble(f[3]), 0, 0), null));
-                    }
+    /**
+     * A Python peer ("torch" or "numpy") kept running, timing one case whenever asked: the command times each case
+     * on the CPU and then at once in each peer, so both measure the same minute of a shared, noisy machine (a
+     * separate pass after all of Tessera's cases saw ratios drift by 2x between runs).
+     */
+    public static final class Python implements AutoCloseable {
+        private final String peer;
+        private final Process process;
+        private final java.io.BufferedWriter in;
+        private final java.io.BufferedReader out;
+        private String missing;
+
+        public Python(String lib, Path script, boolean full, int threads) {
+            this.peer = lib.equals("torch") ? "pytorch" : "numpy";
+            Path python = Path.of("/usr/bin/python3");
+            Process p = null;
+            if (!Files.isRegularFile(script)) missing = "no peer script at " + script;
+            else if (!Files.isExecutable(python)) missing = "no /usr/bin/python3";
+            else {
+                try {
+                    ProcessBuilder pb = new ProcessBuilder(python.toString(), script.toString(), lib, "-", full ? "full" : "quick");
+                    pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
+                    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");            // PyTorch's fastest setting here
+                    pb.environment().remove("OPENBLAS_CORETYPE");                  // a machine-wide pin slows OpenBLAS here
+                    pb.environment().remove("OPENBLAS_L2_SIZE");
+                    pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+                    p = pb.start();
+                } catch (IOException e) {
+                    missing = "could not run peer.py: " + e.getMessage();
                 }
-                Files.deleteIfExists(list);
+            }
+            this.process = p;
+            this.in = p == null ? null : new java.io.BufferedWriter(new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8));
+            this.out = p == null ? null : new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            if (missing != null) LOG.warn("peer {} missing: {}", peer, missing);
+        }
+
+        public String name() {
+            return peer;
+        }
+
+        /** This peer's timing of one case, or why there is none. */
+        public Result time(BenchCase c) {
+            if (missing != null) return new Result(peer, null, missing);
+            try {
+                in.write(c.key() + "\t" + c.peerSpec() + "\n");
+                in.flush();
+                String line = out.readLine();
+                if (line == null) {
+                    missing = "peer.py " + peer + " stopped (exit " + process.waitFor() + ")";
+                    return new Result(peer, null, missing);
+                }
+                String[] f = line.split("\t");
+                if (f.length >= 3 && f[1].equals("missing")) return new Result(peer, null, f[2]);
+                if (f.length < 4) return new Result(peer, null, "unreadable answer: " + line);
+                return new Result(peer, new Harness.Timing(Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3]), 0, 0), null);
             } catch (IOException e) {
-                why = "could not run peer.py: " + e.getMessage();
+                missing = "peer.py " + peer + ": " + e.getMessage();
+                return new Result(peer, null, missing);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                why = "interrupted";
+                return new Result(peer, null, "interrupted");
             }
         }
-        for (BenchCase c : cases) {
-            if (!out.containsKey(c.key())) out.put(c.key(), new Result(peer, null, why != null ? why : "no result"));
+
+        @Override
+        public void close() {
+            if (process == null) return;
+            try {
+                in.close();
+                if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroy();
+            } catch (IOException e) {
+                process.destroy();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroy();
+            }
         }
-        if (why != null) LOG.warn("peer {} missing: {}", peer, why);
-        return out;
     }
 
     /** CLBlast's SGEMM for the GEMM cases, on the first OpenCL device; other cases are missing. */
