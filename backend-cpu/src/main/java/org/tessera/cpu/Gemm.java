@@ -28,7 +28,7 @@ final class Gemm {
     private final Parallel parallel;
     private final MicroKernel kernel;
     private final int mc;
-    /** Per thread: the packed A block, a scratch tile for edge tiles, the packed B block (reused: no allocation per product). */
+    /** Per thread: packed A, a scratch tile for edge tiles, the shared packed B, its own packed panels of B (reused). */
     private final ThreadLocal<float[][]> scratch;
 
     Gemm(Parallel parallel) {
@@ -40,7 +40,7 @@ final class Gemm {
         this.kernel = kernel;
         this.mc = Math.max(kernel.mr(), MC / kernel.mr() * kernel.mr());
         int tile = kernel.mr() * kernel.nr();
-        this.scratch = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[tile], new float[0]});
+        this.scratch = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[tile], new float[0], new float[0]});
     }
 
     /** Strides [batch, ld, 1]; when {@code trans} the stored matrix is [K, M] (resp. [N, K]). */
@@ -75,7 +75,8 @@ final class Gemm {
         // F32 with beta = 0 overwrites C in its first k block (no pass that zeroes C first)
         if (c instanceof float[] cf && !empty) {
             if (beta != 0 && beta != 1) scaleC(c, co, ldc, m, n, beta);
-            gemm32(a, b, cf, co, ldc, item, m, n, k, (float) alpha, beta != 0, serial);
+            if (m == 1 || n == 1 || k == 1) thin32(a, b, cf, co, ldc, item, m, n, k, (float) alpha, beta != 0, serial);
+            else gemm32(a, b, cf, co, ldc, item, m, n, k, (float) alpha, beta != 0, serial);
             return;
         }
         scaleC(c, co, ldc, m, n, beta);
@@ -95,6 +96,74 @@ final class Gemm {
                 else for (int j = 0; j < n; j++) d[row + j] *= beta;
             }
         }
+    }
+
+    // ---- F32: one row, one column or depth 1, without packing ----
+
+    /**
+     * Products that are a matrix-vector product (m or n is 1) or an outer product (k is 1), such as an MLP's output
+     * layer of one unit: memory-bound, so straight over the operands (packing them into 16-column panels did 16x the
+     * work for n = 1: 278 us for a [1000, 200] x [200, 1] product). Dot products where the matrix's rows run along k,
+     * axpy over its rows where they run along the output; outputs split over the threads.
+     */
+    private void thin32(Matrix a, Matrix b, float[] c, int co, int ldc, int item, int m, int n, int k, float alpha,
+                        boolean add, boolean serial) {
+        float[] ad = (float[]) a.data, bd = (float[]) b.data;
+        RowKernels rows = SimdSupport.rows();
+        int threads = serial ? 1 : parallel.threads();
+        if (k == 1) {               // C[i, j] (+)= alpha A[i, 0] B[0, j]
+            float[] bRow = gatherVector(bd, b, item, false, n);
+            forShares(m, threads, n, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    int row = co + i * ldc;
+                    if (!add) java.util.Arrays.fill(c, row, row + n, 0f);
+                    rows.axpy(alpha * ad[a.at(item, i, 0)], bRow, 0, c, row, n);
+                }
+            });
+        } else if (n == 1) {        // C[i, 0] (+)= alpha A[i, :] . B[:, 0]
+            float[] col = gatherVector(bd, b, item, true, k);
+            if (!a.trans) {
+                forShares(m, threads, k, (from, to) -> {
+                    for (int i = from; i < to; i++) set(c, co + i * ldc, alpha * (float) rows.dot(ad, a.at(item, i, 0), col, 0, k), add);
+                });
+            } else {                // A stored [K, M]: its stored rows run along the output
+                forShares(m, threads, k, (from, to) -> {
+                    float[] acc = new float[to - from];
+                    for (int kk = 0; kk < k; kk++) rows.axpy(col[kk], ad, a.at(item, from, kk), acc, 0, to - from);
+                    for (int i = from; i < to; i++) set(c, co + i * ldc, alpha * acc[i - from], add);
+                });
+            }
+        } else {                    // m == 1: C[0, j] (+)= alpha A[0, :] . B[:, j]
+            float[] row = gatherVector(ad, a, item, false, k);
+            if (b.trans) {          // B stored [N, K]: its stored rows run along k
+                forShares(n, threads, k, (from, to) -> {
+                    for (int j = from; j < to; j++) set(c, co + j, alpha * (float) rows.dot(bd, b.at(item, 0, j), row, 0, k), add);
+                });
+            } else {
+                forShares(n, threads, k, (from, to) -> {
+                    float[] acc = new float[to - from];
+                    for (int kk = 0; kk < k; kk++) rows.axpy(row[kk], bd, b.at(item, kk, from), acc, 0, to - from);
+                    for (int j = from; j < to; j++) set(c, co + j, alpha * acc[j - from], add);
+                });
+            }
+        }
+    }
+
+    private static void set(float[] c, int at, float v, boolean add) {
+        c[at] = add ? c[at] + v : v;
+    }
+
+    /** Row 0 of op(X) ({@code column} false: the {@code len} elements (0, j)) or column 0 (true: (i, 0)), contiguous. */
+    private static float[] gatherVector(float[] data, Matrix x, int item, boolean column, int len) {
+        float[] v = new float[len];
+        for (int i = 0; i < len; i++) v[i] = data[column ? x.at(item, i, 0) : x.at(item, 0, i)];
+        return v;
+    }
+
+    /** Splits {@code outputs} over the threads when each share has enough work ({@code work} per output). */
+    private void forShares(int outputs, int threads, int work, Parallel.RangeBody body) {
+        if (threads == 1 || (long) outputs * work < 2 * SERIAL_FLOPS) body.run(0, outputs);
+        else parallel.forRange(outputs, Math.max(1, (int) (SERIAL_FLOPS / Math.max(1, work))), body);
     }
 
     // ---- F32: blocked, packed, micro-kernel ----
@@ -117,8 +186,19 @@ final class Gemm {
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             int panels = (nc + nr - 1) / nr, width = panels * nr;
-            float[] bp = packedB(k * width);
             int jc0 = jc;
+            if (threads > 1 && m < n && panels >= 2 * threads) {
+                // few rows, more columns (an MLP layer's batch): each thread packs its own panels of B and all of A,
+                // which is the smaller operand; one hand-off, no packing shared across threads
+                parallel.forRange(threads, 1, (from, to) -> {
+                    for (int t = from; t < to; t++) {
+                        int p0 = (int) ((long) panels * t / threads), p1 = (int) ((long) panels * (t + 1) / threads);
+                        ownPanels(a, ad, b, bd, item, m, p0, p1, k, kc, jc0, nc, c, co, ldc, alpha, accumulate);
+                    }
+                });
+                continue;
+            }
+            float[] bp = packedB(k * width);
             // block q holds depths [q kc, q kc + depth(q)) at bp[q kc width], panel p of it at + p depth(q) nr
             Parallel.RangeBody packB;
             int packWork;
@@ -166,33 +246,83 @@ final class Gemm {
     /** Rows [r0, r1) of C against panels [p0, p1) of the packed B, MC rows of A and one k block packed at a time. */
     private void share(Matrix a, float[] ad, int item, int r0, int r1, int p0, int p1, int k, int kcFull, int jc, int nc,
                        int width, float[] bp, float[] c, int co, int ldc, float alpha, boolean accumulate) {
-        int mr = kernel.mr(), nr = kernel.nr();
-        float[][] own = scratch.get();
-        float[] tile = own[1];
         for (int ic = r0; ic < r1; ic += mc) {
             int rows = Math.min(mc, r1 - ic);
             for (int pc = 0; pc < k; pc += kcFull) {
                 int kc = Math.min(kcFull, k - pc);
-                boolean add = accumulate || pc > 0;
-                int size = (rows + mr - 1) / mr * mr * kc;
-                if (own[0].length < size) own[0] = new float[size];
-                float[] ap = own[0];
-                packA(a, ad, item, ic, rows, pc, kc, ap, mr);
-                for (int p = p0; p < p1; p++) {
-                    int cols = Math.min(nr, nc - p * nr), bo = pc * width + p * kc * nr;
-                    for (int ir = 0; ir < rows; ir += mr) {
-                        int at = co + (ic + ir) * ldc + jc + p * nr, tileRows = Math.min(mr, rows - ir);
-                        if (tileRows == mr && cols == nr) {
-                            kernel.run(ap, ir * kc, bp, bo, kc, c, at, ldc, alpha, add);
-                            continue;
-                        }
-                        // an edge tile: computed whole into the scratch tile, then its valid part stored
-                        kernel.run(ap, ir * kc, bp, bo, kc, tile, 0, nr, alpha, false);
-                        for (int r = 0; r < tileRows; r++) {
-                            int row = at + r * ldc;
-                            for (int j = 0; j < cols; j++) c[row + j] = add ? c[row + j] + tile[r * nr + j] : tile[r * nr + j];
-                        }
+                float[] ap = packedA(rows, kc);
+                packA(a, ad, item, ic, rows, pc, kc, ap, mr());
+                tiles(ap, rows, kc, ic, bp, pc * width, 0, p0, p1, jc, nc, c, co, ldc, alpha, accumulate || pc > 0);
+            }
+        }
+    }
+
+    /**
+     * Panels [p0, p1) of C's columns against all m rows, with this thread's own packing of those panels of B (one k
+     * block at a time, in a buffer of the calling thread) and of A.
+     */
+    private void ownPanels(Matrix a, float[] ad, Matrix b, float[] bd, int item, int m, int p0, int p1, int k, int kcFull,
+                           int jc, int nc, float[] c, int co, int ldc, float alpha, boolean accumulate) {
+        int nr = kernel.nr(), mine = p1 - p0;
+        float[][] own = scratch.get();
+        if (own[3].length < mine * kcFull * nr) own[3] = new float[mine * kcFull * nr];
+        float[] bp = own[3];
+        for (int pc = 0; pc < k; pc += kcFull) {
+            int kc = Math.min(kcFull, k - pc);
+            for (int p = p0; p < p1; p++) {
+                int j0 = jc + p * nr, cols = Math.min(nr, nc - p * nr), at = (p - p0) * kc * nr;
+                if (b.trans) {
+                    packTransposedB(b, bd, item, pc, kc, j0, cols, bp, at, nr);
+                } else {
+                    for (int kk = 0; kk < kc; kk++) {
+                        int src = b.at(item, pc + kk, j0), dst = at + kk * nr;
+                        for (int j = 0; j < cols; j++) bp[dst + j] = bd[src + j];
+                        for (int j = cols; j < nr; j++) bp[dst + j] = 0;
                     }
+                }
+            }
+            for (int ic = 0; ic < m; ic += mc) {
+                int rows = Math.min(mc, m - ic);
+                float[] ap = packedA(rows, kc);
+                packA(a, ad, item, ic, rows, pc, kc, ap, mr());
+                tiles(ap, rows, kc, ic, bp, 0, p0, p0, p1, jc, nc, c, co, ldc, alpha, accumulate || pc > 0);
+            }
+        }
+    }
+
+    private int mr() {
+        return kernel.mr();
+    }
+
+    /** The calling thread's buffer for a packed block of A of {@code rows} x {@code kc} (rows rounded up to MR). */
+    private float[] packedA(int rows, int kc) {
+        float[][] own = scratch.get();
+        int size = (rows + kernel.mr() - 1) / kernel.mr() * kernel.mr() * kc;
+        if (own[0].length < size) own[0] = new float[size];
+        return own[0];
+    }
+
+    /**
+     * The micro-kernel over one packed block of A ({@code rows} rows from C's row {@code ic}) and panels [p0, p1) of a
+     * packed block of B, panel p at {@code bBase + (p - pFirst) kc NR}. Edge tiles go through the scratch tile.
+     */
+    private void tiles(float[] ap, int rows, int kc, int ic, float[] bp, int bBase, int pFirst, int p0, int p1, int jc, int nc,
+                       float[] c, int co, int ldc, float alpha, boolean add) {
+        int mr = kernel.mr(), nr = kernel.nr();
+        float[] tile = scratch.get()[1];
+        for (int p = p0; p < p1; p++) {
+            int cols = Math.min(nr, nc - p * nr), bo = bBase + (p - pFirst) * kc * nr;
+            for (int ir = 0; ir < rows; ir += mr) {
+                int at = co + (ic + ir) * ldc + jc + p * nr, tileRows = Math.min(mr, rows - ir);
+                if (tileRows == mr && cols == nr) {
+                    kernel.run(ap, ir * kc, bp, bo, kc, c, at, ldc, alpha, add);
+                    continue;
+                }
+                // an edge tile: computed whole into the scratch tile, then its valid part stored
+                kernel.run(ap, ir * kc, bp, bo, kc, tile, 0, nr, alpha, false);
+                for (int r = 0; r < tileRows; r++) {
+                    int row = at + r * ldc;
+                    for (int j = 0; j < cols; j++) c[row + j] = add ? c[row + j] + tile[r * nr + j] : tile[r * nr + j];
                 }
             }
         }

@@ -31,6 +31,9 @@ interface RowKernels {
     /** {@code out[i] = g[i] - exp(y[i]) s}: the log-softmax gradient given {@code s = sum(g)}. */
     void subExpScaled(float[] g, int go, float[] y, int yo, float s, float[] out, int oo, int n);
 
+    /** {@code y[yo + i] += a x[xo + i]} for {@code i < n}: a row of a matrix-vector product. */
+    void axpy(float a, float[] x, int xo, float[] y, int yo, int n);
+
     /** {@code acc[j] += sum over r < rows of x[off + r ld + j]} for {@code j < cols}: column sums, rows read in order. */
     void columnSums(float[] x, int off, int ld, int rows, int cols, double[] acc);
 }

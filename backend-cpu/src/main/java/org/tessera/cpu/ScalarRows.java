@@ -60,6 +60,11 @@ class ScalarRows implements RowKernels {
     }
 
     @Override
+    public void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] += a * x[xo + i];
+    }
+
+    @Override
     public void columnSums(float[] x, int off, int ld, int rows, int cols, double[] acc) {
         for (int r = 0; r < rows; r++) {
             int row = off + r * ld;

@@ -147,6 +147,15 @@ final class SimdRows extends ScalarRows {
     }
 
     @Override
+    public void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector.fromArray(S, x, xo + i).fma(FloatVector.broadcast(S, a), FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+        }
+        super.axpy(a, x, xo + i, y, yo + i, n - i);
+    }
+
+    @Override
     public void columnSums(float[] x, int off, int ld, int rows, int cols, double[] acc) {
         float[] part = new float[cols];
         int bound = S.loopBound(cols);
