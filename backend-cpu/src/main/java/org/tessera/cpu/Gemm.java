@@ -28,7 +28,7 @@ final class Gemm {
     private final Parallel parallel;
     private final MicroKernel kernel;
     private final int mc;
-    /** Per thread: packed A, a scratch tile for edge tiles, the shared packed B, its own packed panels of B (reused). */
+    /** Per thread: packed A, a scratch tile for edge tiles, the shared packed B (reused). */
     private final ThreadLocal<float[][]> scratch;
 
     Gemm(Parallel parallel) {
@@ -40,7 +40,7 @@ final class Gemm {
         this.kernel = kernel;
         this.mc = Math.max(kernel.mr(), MC / kernel.mr() * kernel.mr());
         int tile = kernel.mr() * kernel.nr();
-        this.scratch = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[tile], new float[0], new float[0]});
+        this.scratch = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[tile], new float[0]});
     }
 
     /** Strides [batch, ld, 1]; when {@code trans} the stored matrix is [K, M] (resp. [N, K]). */
@@ -173,7 +173,8 @@ final class Gemm {
      * k block. Per block of NC columns: B is packed whole (all its k blocks, by all threads), then each thread takes
      * one equal share of the rows (packing only its own A) or, for products with few rows, of the B panels, and runs
      * through every k block of it. Two hand-offs per product, whatever k is: a hand-off per k block cost more than
-     * the work in the MLP's products (128 rows).
+     * the work in the MLP's products (128 rows). (A mode in which each thread packed its own panels of B and all of A,
+     * one hand-off, was slower on AVX-512 for every MLP shape measured: 96 vs 133 GFLOP/s for [200, 1000] x [1000, 784].)
      */
     private void gemm32(Matrix a, Matrix b, float[] c, int co, int ldc, int item, int m, int n, int k, float alpha,
                         boolean accumulate, boolean serial) {
@@ -187,17 +188,6 @@ final class Gemm {
             int nc = Math.min(NC, n - jc);
             int panels = (nc + nr - 1) / nr, width = panels * nr;
             int jc0 = jc;
-            if (threads > 1 && m < n && panels >= 2 * threads) {
-                // few rows, more columns (an MLP layer's batch): each thread packs its own panels of B and all of A,
-                // which is the smaller operand; one hand-off, no packing shared across threads
-                parallel.forRange(threads, 1, (from, to) -> {
-                    for (int t = from; t < to; t++) {
-                        int p0 = (int) ((long) panels * t / threads), p1 = (int) ((long) panels * (t + 1) / threads);
-                        ownPanels(a, ad, b, bd, item, m, p0, p1, k, kc, jc0, nc, c, co, ldc, alpha, accumulate);
-                    }
-                });
-                continue;
-            }
             float[] bp = packedB(k * width);
             // block q holds depths [q kc, q kc + depth(q)) at bp[q kc width], panel p of it at + p depth(q) nr
             Parallel.RangeBody packB;
@@ -257,39 +247,6 @@ final class Gemm {
         }
     }
 
-    /**
-     * Panels [p0, p1) of C's columns against all m rows, with this thread's own packing of those panels of B (one k
-     * block at a time, in a buffer of the calling thread) and of A.
-     */
-    private void ownPanels(Matrix a, float[] ad, Matrix b, float[] bd, int item, int m, int p0, int p1, int k, int kcFull,
-                           int jc, int nc, float[] c, int co, int ldc, float alpha, boolean accumulate) {
-        int nr = kernel.nr(), mine = p1 - p0;
-        float[][] own = scratch.get();
-        if (own[3].length < mine * kcFull * nr) own[3] = new float[mine * kcFull * nr];
-        float[] bp = own[3];
-        for (int pc = 0; pc < k; pc += kcFull) {
-            int kc = Math.min(kcFull, k - pc);
-            for (int p = p0; p < p1; p++) {
-                int j0 = jc + p * nr, cols = Math.min(nr, nc - p * nr), at = (p - p0) * kc * nr;
-                if (b.trans) {
-                    packTransposedB(b, bd, item, pc, kc, j0, cols, bp, at, nr);
-                } else {
-                    for (int kk = 0; kk < kc; kk++) {
-                        int src = b.at(item, pc + kk, j0), dst = at + kk * nr;
-                        for (int j = 0; j < cols; j++) bp[dst + j] = bd[src + j];
-                        for (int j = cols; j < nr; j++) bp[dst + j] = 0;
-                    }
-                }
-            }
-            for (int ic = 0; ic < m; ic += mc) {
-                int rows = Math.min(mc, m - ic);
-                float[] ap = packedA(rows, kc);
-                packA(a, ad, item, ic, rows, pc, kc, ap, mr());
-                tiles(ap, rows, kc, ic, bp, 0, p0, p0, p1, jc, nc, c, co, ldc, alpha, accumulate || pc > 0);
-            }
-        }
-    }
-
     private int mr() {
         return kernel.mr();
     }
@@ -340,7 +297,8 @@ final class Gemm {
                     for (int r = valid; r < mr; r++) ap[dst + r] = 0;
                 }
             } else if (valid == 4 && mr == 4) {
-                // the common case, four row streams interleaved into one sequential write
+                // the common cases, MR row streams interleaved into one sequential write (the element-wise path
+                // below, an index computation per element, cost ~10% of a [1000, 784] x [784, 200] product)
                 int s0 = a.at(item, ic + ir, pc), s1 = s0 + a.ld, s2 = s1 + a.ld, s3 = s2 + a.ld;
                 for (int kk = 0; kk < kc; kk++) {
                     int dst = base + 4 * kk;
@@ -348,6 +306,17 @@ final class Gemm {
                     ap[dst + 1] = ad[s1 + kk];
                     ap[dst + 2] = ad[s2 + kk];
                     ap[dst + 3] = ad[s3 + kk];
+                }
+            } else if (valid == 6 && mr == 6) {
+                int s0 = a.at(item, ic + ir, pc), s1 = s0 + a.ld, s2 = s1 + a.ld, s3 = s2 + a.ld, s4 = s3 + a.ld, s5 = s4 + a.ld;
+                for (int kk = 0; kk < kc; kk++) {
+                    int dst = base + 6 * kk;
+                    ap[dst] = ad[s0 + kk];
+                    ap[dst + 1] = ad[s1 + kk];
+                    ap[dst + 2] = ad[s2 + kk];
+                    ap[dst + 3] = ad[s3 + kk];
+                    ap[dst + 4] = ad[s4 + kk];
+                    ap[dst + 5] = ad[s5 + kk];
                 }
             } else {
                 for (int kk = 0; kk < kc; kk++) {

@@ -11,7 +11,9 @@ import org.tessera.Device;
  */
 public record Harness(double warmupSeconds, int samples, double sampleSeconds, double maxWarmupSeconds) {
 
-    public static final Harness QUICK = new Harness(0.2, 5, 0.06, 3);
+    // quick still warms up for a second: C2 compiles the Vector API kernels ~1 s into a fresh JVM on 2 cores, and a
+    // shorter warm-up timed the interpreter and C1 code (gemm 1024 at 56 GFLOP/s where the settled rate is ~140)
+    public static final Harness QUICK = new Harness(1.0, 5, 0.08, 5);
     public static final Harness FULL = new Harness(1.0, 9, 0.25, 10);
 
     /** Median seconds per iteration and the range of the samples. */
