@@ -1,5 +1,7 @@
 package org.tessera.cli.bench;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import org.tessera.Device;
 
@@ -13,7 +15,7 @@ public record Harness(double warmupSeconds, int samples, double sampleSeconds, d
 
     // quick still warms up for a second: C2 compiles the Vector API kernels ~1 s into a fresh JVM on 2 cores, and a
     // shorter warm-up timed the interpreter and C1 code (gemm 1024 at 56 GFLOP/s where the settled rate is ~140)
-    public static final Harness QUICK = new Harness(1.0, 5, 0.08, 5);
+    public static final Harness QUICK = new Harness(1.0, 5, 0.08, 6);
     public static final Harness FULL = new Harness(1.0, 9, 0.25, 10);
 
     /** Median seconds per iteration and the range of the samples. */
@@ -25,11 +27,13 @@ public record Harness(double warmupSeconds, int samples, double sampleSeconds, d
     }
 
     public Timing time(BenchCase.Body body, Device d) {
-        // warm-up in rounds of ~warmupSeconds/3 until two rounds agree within 10% (the JIT has settled) and at
-        // least warmupSeconds have passed
+        // warm-up in rounds of ~warmupSeconds/3 until two rounds agree within 10%, the JIT compiled nothing during
+        // the last round (a round can agree with the one before while C2 is still compiling the kernels of this
+        // case: seed mlp step 25 ms after 1 s, 5.6 ms settled) and at least warmupSeconds have passed
         long start = System.nanoTime();
         double previous = Double.NaN, perIteration;
         while (true) {
+            long compiled = compilationMillis();
             long t = System.nanoTime();
             int n = 0;
             while (n < 3 || System.nanoTime() - t < warmupSeconds / 3 * 1e9) {
@@ -38,7 +42,7 @@ public record Harness(double warmupSeconds, int samples, double sampleSeconds, d
             }
             perIteration = (System.nanoTime() - t) / 1e9 / n;
             double elapsed = (System.nanoTime() - start) / 1e9;
-            boolean settled = Math.abs(perIteration - previous) <= 0.1 * perIteration;
+            boolean settled = Math.abs(perIteration - previous) <= 0.1 * perIteration && compilationMillis() == compiled;
             if ((settled && elapsed >= warmupSeconds) || elapsed >= maxWarmupSeconds) break;
             previous = perIteration;
         }
@@ -51,6 +55,12 @@ public record Harness(double warmupSeconds, int samples, double sampleSeconds, d
         }
         Arrays.sort(s);
         return new Timing(s[samples / 2], s[0], s[samples - 1], samples, (long) reps * samples);
+    }
+
+    /** Milliseconds the JIT has spent compiling so far (-1 where the JVM does not say). */
+    private static long compilationMillis() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
     }
 
     private static void once(BenchCase.Body body, Device d) {
