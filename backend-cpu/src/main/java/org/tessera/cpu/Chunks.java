@@ -15,7 +15,17 @@ final class Chunks {
         walk(array, shape, strides, offset, start, n, src, true);
     }
 
-    private static void walk(Object array, int[] shape, int[] strides, int offset, int start, int n, double[] buf, boolean write) {
+    /** {@link #read} for an F32 view into float scratch: no conversion, so the SIMD kernels can run on the chunk. */
+    static void readFloats(float[] array, int[] shape, int[] strides, int offset, int start, int n, float[] dst) {
+        walk(array, shape, strides, offset, start, n, dst, false);
+    }
+
+    static void writeFloats(float[] array, int[] shape, int[] strides, int offset, int start, int n, float[] src) {
+        walk(array, shape, strides, offset, start, n, src, true);
+    }
+
+    /** {@code buf} is a double[] (any array) or, for a float[] array, a float[]. */
+    private static void walk(Object array, int[] shape, int[] strides, int offset, int start, int n, Object buf, boolean write) {
         int rank = shape.length;
         if (rank == 0) {
             if (n > 0) run(array, offset, 0, buf, 0, 1, write);
@@ -53,7 +63,22 @@ final class Chunks {
         }
     }
 
-    private static void run(Object array, int pos, int step, double[] buf, int k, int len, boolean write) {
+    private static void run(Object array, int pos, int step, Object scratch, int k, int len, boolean write) {
+        if (scratch instanceof float[] f) {
+            float[] a = (float[]) array;
+            if (step == 1) {
+                if (write) System.arraycopy(f, k, a, pos, len);
+                else System.arraycopy(a, pos, f, k, len);
+            } else if (write) {
+                for (int j = 0; j < len; j++) a[pos + j * step] = f[k + j];
+            } else if (step == 0) {
+                java.util.Arrays.fill(f, k, k + len, a[pos]);
+            } else {
+                for (int j = 0; j < len; j++) f[k + j] = a[pos + j * step];
+            }
+            return;
+        }
+        double[] buf = (double[]) scratch;
         if (array instanceof float[] a) {
             if (write) for (int j = 0; j < len; j++) a[pos + j * step] = (float) buf[k + j];
             else for (int j = 0; j < len; j++) buf[k + j] = a[pos + j * step];

@@ -119,6 +119,10 @@ final class CpuBackend implements Backend {
             System.arraycopy(array(src), src.offset(), array(dst), dst.offset(), dst.numel());
             return;
         }
+        if (allF32(src, dst)) {
+            mapFloats(dst, new Strided[] {src}, (in, out, n) -> System.arraycopy(in[0], 0, out, 0, n));
+            return;
+        }
         map(dst, new Strided[] {src}, (in, out, n) -> System.arraycopy(in[0], 0, out, 0, n));
     }
 
@@ -145,6 +149,10 @@ final class CpuBackend implements Backend {
                     (s, e) -> fast.unary(op, (float) p, (float) q, xs, x.offset() + s, ys, out.offset() + s, e - s));
             return;
         }
+        if (allF32(out, x) && fast.supports(op, false)) {   // strided F32: gathered into float chunks, same kernels
+            mapFloats(out, new Strided[] {x}, (in, o, n) -> fast.unary(op, (float) p, (float) q, in[0], 0, o, 0, n));
+            return;
+        }
         UnaryOp.Forward f = op.forward();
         map(out, new Strided[] {x}, (in, o, n) -> {
             double[] a = in[0];
@@ -159,6 +167,11 @@ final class CpuBackend implements Backend {
             int so = saved == null ? 0 : saved.offset();
             parallel.forRange(dx.numel(), ELEMENTWISE_GRAIN,
                     (s, e) -> fast.unaryBackward(op, (float) p, (float) q, gs, dy.offset() + s, ss, so + s, xs, dx.offset() + s, e - s));
+            return;
+        }
+        if (allF32(dx, dy, saved) && fast.supports(op, true)) {
+            Strided[] ins = saved == null ? new Strided[] {dy} : new Strided[] {dy, saved};
+            mapFloats(dx, ins, (in, o, n) -> fast.unaryBackward(op, (float) p, (float) q, in[0], 0, saved == null ? null : in[1], 0, o, 0, n));
             return;
         }
         UnaryOp.Backward f = op.backward();
@@ -189,6 +202,10 @@ final class CpuBackend implements Backend {
             parallel.forRange(rows, Math.max(1, ELEMENTWISE_GRAIN / Math.max(1, row)), (s, e) -> {
                 for (int r = s; r < e; r++) fast.binary(op, as, a.offset() + r * row, bs, b.offset(), os, out.offset() + r * row, row);
             });
+            return;
+        }
+        if (allF32(out, a, b) && fast.supports(op)) {     // strided or broadcast F32 (x + scalar.expand(...))
+            mapFloats(out, new Strided[] {a, b}, (in, o, n) -> fast.binary(op, in[0], 0, in[1], 0, o, 0, n));
             return;
         }
         BinaryOp.Forward f = op.forward();
@@ -250,7 +267,42 @@ final class CpuBackend implements Backend {
         });
     }
 
-    /** All given views (nulls skipped) are dense F32, so the SIMD kernels can take them as flat arrays. */
+    interface FloatChunkOp {
+        void apply(float[][] in, float[] out, int n);
+    }
+
+    /**
+     * {@link #map} for views that are all F32: chunks gathered into float scratch (no double round trip) so the
+     * SIMD kernels of the dense path run on them and give the same bits (a transposed or broadcast operand went
+     * element by element through the op table's double formula: 2.4 ns per element, 40 us for 16K).
+     */
+    void mapFloats(Strided out, Strided[] inputs, FloatChunkOp op) {
+        Strided[] views = new Strided[inputs.length + 1];
+        views[0] = out;
+        System.arraycopy(inputs, 0, views, 1, inputs.length);
+        Layout layout = Layout.of(views);
+        float[] outArray = (float[]) array(out);
+        float[][] inArrays = new float[inputs.length][];
+        for (int i = 0; i < inputs.length; i++) inArrays[i] = (float[]) array(inputs[i]);
+        parallel.forRange(layout.numel, ELEMENTWISE_GRAIN, (start, end) -> {
+            int size = Math.min(CHUNK, end - start);
+            float[][] in = new float[inputs.length][size];
+            float[] o = new float[size];
+            for (int s = start; s < end; s += size) {
+                int n = Math.min(size, end - s);
+                for (int i = 0; i < inputs.length; i++) layout.readFloats(i + 1, inArrays[i], s, n, in[i]);
+                op.apply(in, o, n);
+                layout.writeFloats(0, outArray, s, n, o);
+            }
+        });
+    }
+
+    /** All given views (nulls skipped) are F32, laid out in any way. */
+    private static boolean allF32(Strided... views) {
+        for (Strided v : views) if (v != null && v.dtype() != DType.F32) return false;
+        return true;
+    }
+
     /** Dense F32 out and a, and b one contiguous row (stride 1 in the last dim, 0 in every other): a bias. */
     private static boolean rowBroadcast(Strided out, Strided a, Strided b) {
         if (!denseF32(out, a) || b.dtype() != DType.F32 || out.rank() < 2) return false;
@@ -260,6 +312,7 @@ final class CpuBackend implements Backend {
         return true;
     }
 
+    /** All given views (nulls skipped) are dense F32, so the SIMD kernels can take them as flat arrays. */
     private static boolean denseF32(Strided... views) {
         for (Strided v : views) if (v != null && (v.dtype() != DType.F32 || !v.isContiguous())) return false;
         return true;

@@ -34,6 +34,16 @@ final class Layout {
         else Chunks.read(array, c.shape, c.strides[operand], c.offsets[operand], start, n, dst);
     }
 
+    void readFloats(int operand, float[] array, int start, int n, float[] dst) {
+        if (c.dense) System.arraycopy(array, c.offsets[operand] + start, dst, 0, n);
+        else Chunks.readFloats(array, c.shape, c.strides[operand], c.offsets[operand], start, n, dst);
+    }
+
+    void writeFloats(int operand, float[] array, int start, int n, float[] src) {
+        if (c.dense) System.arraycopy(src, 0, array, c.offsets[operand] + start, n);
+        else Chunks.writeFloats(array, c.shape, c.strides[operand], c.offsets[operand], start, n, src);
+    }
+
     void write(int operand, Object array, int start, int n, double[] src) {
         if (c.dense) Chunks.writeDense(array, c.offsets[operand] + start, n, src);
         else Chunks.write(array, c.shape, c.strides[operand], c.offsets[operand], start, n, src);

@@ -148,7 +148,7 @@ final class Reductions {
 
     private static Partial reduceRow(ReduceOp op, Object xs, RowSplit s, int base, int from, int to, double[] buf, RowKernels rows) {
         boolean sum = !op.picks();
-        if (sum && xs instanceof float[] f && s.rowShape.length == 1 && s.rowStrides[0][0] == 1) {
+        if (sum && xs instanceof float[] f && contiguousRow(s)) {
             return new Partial(rows.sum(f, base + from, to - from), from);     // a dense F32 row: read in place
         }
         double sign = op.sign();
@@ -173,6 +173,19 @@ final class Reductions {
             }
         }
         return new Partial(acc, best);
+    }
+
+    /**
+     * Whether operand 0's row is one contiguous run of memory in row-flat order (a full sum of a dense tensor reduces
+     * a row of all its dims: it went element by element through the strided reader, 30 us for 16K floats).
+     */
+    private static boolean contiguousRow(RowSplit s) {
+        long expected = 1;
+        for (int d = s.rowShape.length - 1; d >= 0; d--) {
+            if (s.rowShape[d] != 1 && s.rowStrides[0][d] != expected) return false;
+            expected *= s.rowShape[d];
+        }
+        return true;
     }
 
     // ---- softmax ----
