@@ -15,19 +15,21 @@ import org.tessera.backend.Strided;
  * F64 takes a simpler row-parallel path: it serves gradient checks and reference runs, not speed.
  */
 final class Gemm {
-    // Block sizes swept on a 2-core Zen 4 (AVX2 exposed, 4x16 kernel) at n = 256..2048: see the README.
-    /** Most depth of a packed block: a KC x NR panel of B (16 KiB at NR = 16) stays in L1. Property tessera.gemm.kc. */
-    static final int KC = Integer.getInteger("tessera.gemm.kc", 256);
-    /** Rows of A packed at once (rounded down to a multiple of MR): MC x KC floats (128 KiB) stay in L2. Property tessera.gemm.mc. */
-    static final int MC = Integer.getInteger("tessera.gemm.mc", 128);
-    /** Columns of B packed at once: KC x NC floats (4 MiB) stay in L3. Property tessera.gemm.nc. */
+    // Block sizes from an interleaved sweep in one JVM (Gemm instances side by side, 12 rounds, medians) on a 2-core
+    // Zen 4 with AVX-512 (6x32 kernel): KC 512 / MC 120 was 2-5% faster than 256 / 128 at 1024^2 and the MLP's
+    // shapes ([1000,784]x[784,200]^T 156 -> 164 GFLOP/s) and equal at 256^2; 384 and 784 deep were no better.
+    /** Most depth of a packed block (k is cut into equal blocks of at most this). Property tessera.gemm.kc. */
+    static final int KC = Integer.getInteger("tessera.gemm.kc", 512);
+    /** Rows of A packed at once (rounded down to a multiple of MR): MC x KC floats (240 KiB) stay in L2. Property tessera.gemm.mc. */
+    static final int MC = Integer.getInteger("tessera.gemm.mc", 120);
+    /** Columns of B packed at once: KC x NC floats (8 MiB at KC 512) stay in L3. Property tessera.gemm.nc. */
     static final int NC = Integer.getInteger("tessera.gemm.nc", 4096);
     /** Below this many multiply-adds a product runs on the calling thread. */
     static final long SERIAL_FLOPS = Long.getLong("tessera.gemm.serialFlops", 1L << 18);
 
     private final Parallel parallel;
     private final MicroKernel kernel;
-    private final int mc;
+    private final int mc, kcMax;
     /** Per thread: packed A, a scratch tile for edge tiles, the shared packed B (reused). */
     private final ThreadLocal<float[][]> scratch;
 
@@ -36,9 +38,15 @@ final class Gemm {
     }
 
     Gemm(Parallel parallel, MicroKernel kernel) {
+        this(parallel, kernel, KC, MC);
+    }
+
+    /** With other block sizes than the properties' (to compare them in one JVM). */
+    Gemm(Parallel parallel, MicroKernel kernel, int kc, int mc) {
         this.parallel = parallel;
         this.kernel = kernel;
-        this.mc = Math.max(kernel.mr(), MC / kernel.mr() * kernel.mr());
+        this.kcMax = kc;
+        this.mc = Math.max(kernel.mr(), mc / kernel.mr() * kernel.mr());
         int tile = kernel.mr() * kernel.nr();
         this.scratch = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[tile], new float[0]});
     }
@@ -183,7 +191,7 @@ final class Gemm {
         int threads = serial ? 1 : parallel.threads();
         int rowTiles = (m + mr - 1) / mr;
         // k blocks of equal depth (784 = 4 x 196, not 3 x 256 + 16)
-        int kBlocks = (k + KC - 1) / KC, kc = (k + kBlocks - 1) / kBlocks;
+        int kBlocks = (k + kcMax - 1) / kcMax, kc = (k + kBlocks - 1) / kBlocks;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             int panels = (nc + nr - 1) / nr, width = panels * nr;
