@@ -205,7 +205,7 @@ final class Gemm {
                 packB = (from, to) -> {
                     for (int w = from; w < to; w++) {
                         int q = w / panels, p = w % panels, pc = q * kc, depth = Math.min(kc, k - pc);
-                        packTransposedB(b, bd, item, pc, depth, jc0 + p * nr, Math.min(nr, nc - p * nr), bp, pc * width + p * depth * nr, nr);
+                        kernel.packTransposedB(bd, b.at(item, pc, jc0 + p * nr), b.ld, depth, Math.min(nr, nc - p * nr), bp, pc * width + p * depth * nr);
                     }
                 };
             } else {                // row-major: read each row of B once, front to back, into every panel
@@ -214,20 +214,21 @@ final class Gemm {
             }
             if (threads == 1) packB.run(0, packWork);
             else parallel.forRange(packWork, 4, packB);
-            // shares: rows while every thread gets at least two row tiles, else panels of B
-            int byRows = rowTiles >= 2 * threads ? threads : 1;
-            int byCols = Math.max(1, Math.min(panels, threads / byRows));
-            Parallel.RangeBody body = (from, to) -> {
-                for (int t = from; t < to; t++) {
-                    int rs = t / byCols, cs = t % byCols;
-                    int r0 = (int) ((long) rowTiles * rs / byRows) * mr, r1 = Math.min(m, (int) ((long) rowTiles * (rs + 1) / byRows) * mr);
-                    int p0 = (int) ((long) panels * cs / byCols), p1 = (int) ((long) panels * (cs + 1) / byCols);
-                    share(a, ad, item, r0, r1, p0, p1, k, kc, jc0, nc, width, bp, c, co, ldc, alpha, accumulate);
-                }
-            };
-            int shares = byRows * byCols;
-            if (shares == 1) body.run(0, 1);
-            else parallel.forRange(shares, 1, body);
+            // pieces of row tiles while every thread gets at least two, else pieces of B's panels, claimed one by one
+            // (Parallel cuts up to 4 per thread) so that a thread the shared machine slows down takes fewer. Measured
+            // against one fixed share per thread in one JVM (interleaved rounds): the same speed at every MLP shape.
+            Parallel.RangeBody body;
+            int units;
+            if (rowTiles >= 2 * threads || panels == 1) {
+                units = rowTiles;
+                body = (from, to) -> share(a, ad, item, from * mr, Math.min(m, to * mr), 0, panels, k, kc, jc0, nc, width, bp, c, co, ldc, alpha, accumulate);
+            } else {
+                units = panels;
+                body = (from, to) -> share(a, ad, item, 0, m, from, to, k, kc, jc0, nc, width, bp, c, co, ldc, alpha, accumulate);
+            }
+            // at least 4 row tiles (or 2 panels) a piece, so that each packed panel of B serves several tiles from L1
+            if (threads == 1) body.run(0, units);
+            else parallel.forRange(units, units == rowTiles ? 4 : 2, body);
         }
     }
 
@@ -244,8 +245,10 @@ final class Gemm {
     /** Rows [r0, r1) of C against panels [p0, p1) of the packed B, MC rows of A and one k block packed at a time. */
     private void share(Matrix a, float[] ad, int item, int r0, int r1, int p0, int p1, int k, int kcFull, int jc, int nc,
                        int width, float[] bp, float[] c, int co, int ldc, float alpha, boolean accumulate) {
-        for (int ic = r0; ic < r1; ic += mc) {
-            int rows = Math.min(mc, r1 - ic);
+        // equal blocks of whole tiles, at most MC rows (132 rows: 66 + 66, not 120 + 12)
+        int tiles = (r1 - r0 + mr() - 1) / mr(), blocks = (tiles * mr() + mc - 1) / mc, step = (tiles + blocks - 1) / blocks * mr();
+        for (int ic = r0; ic < r1; ic += step) {
+            int rows = Math.min(step, r1 - ic);
             for (int pc = 0; pc < k; pc += kcFull) {
                 int kc = Math.min(kcFull, k - pc);
                 float[] ap = packedA(rows, kc);
@@ -352,30 +355,6 @@ final class Gemm {
                 System.arraycopy(bd, src + p * nr, bp, dst, cols);
                 if (cols < nr) java.util.Arrays.fill(bp, dst + cols, dst + nr, 0f);
             }
-        }
-    }
-
-    /** Packs depth pc..pc+kc, columns j0..j0+cols of op(B) stored [N, K] into one NR-wide panel, zero-padding missing columns. */
-    private static void packTransposedB(Matrix b, float[] bd, int item, int pc, int kc, int j0, int cols, float[] bp, int at, int nr) {
-        // groups of 4 columns: 4 rows of the stored matrix read side by side in k
-        int j = 0;
-        for (; j + 4 <= cols; j += 4) {
-            int s0 = b.at(item, pc, j0 + j), s1 = s0 + b.ld, s2 = s1 + b.ld, s3 = s2 + b.ld;
-            for (int kk = 0; kk < kc; kk++) {
-                int dst = at + kk * nr + j;
-                bp[dst] = bd[s0 + kk];
-                bp[dst + 1] = bd[s1 + kk];
-                bp[dst + 2] = bd[s2 + kk];
-                bp[dst + 3] = bd[s3 + kk];
-            }
-        }
-        for (; j < nr; j++) {
-            if (j >= cols) {
-                for (int kk = 0; kk < kc; kk++) bp[at + kk * nr + j] = 0;
-                continue;
-            }
-            int src = b.at(item, pc, j0 + j);
-            for (int kk = 0; kk < kc; kk++) bp[at + kk * nr + j] = bd[src + kk];
         }
     }
 

@@ -12,4 +12,37 @@ interface MicroKernel {
     int nr();
 
     void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate);
+
+    /**
+     * Packs {@code kc} deep, {@code cols} (at most NR) columns of op(B) for a B stored transposed ([N, K]: column j of
+     * the panel is the stored row starting at {@code src + j ld}, read along k) into one panel at {@code bp[at]},
+     * zero-padding the missing columns. The Vector API kernels transpose in registers.
+     */
+    default void packTransposedB(float[] bd, int src, int ld, int kc, int cols, float[] bp, int at) {
+        packTransposedScalar(bd, src, ld, 0, kc, cols, bp, at, nr());
+    }
+
+    /** {@link #packTransposedB} for depths {@code [k0, kc)} of the panel, element by element. */
+    static void packTransposedScalar(float[] bd, int src, int ld, int k0, int kc, int cols, float[] bp, int at, int nr) {
+        // groups of 4 columns: 4 rows of the stored matrix read side by side in k
+        int j = 0;
+        for (; j + 4 <= cols; j += 4) {
+            int s0 = src + j * ld, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld;
+            for (int kk = k0; kk < kc; kk++) {
+                int dst = at + kk * nr + j;
+                bp[dst] = bd[s0 + kk];
+                bp[dst + 1] = bd[s1 + kk];
+                bp[dst + 2] = bd[s2 + kk];
+                bp[dst + 3] = bd[s3 + kk];
+            }
+        }
+        for (; j < nr; j++) {
+            if (j >= cols) {
+                for (int kk = k0; kk < kc; kk++) bp[at + kk * nr + j] = 0;
+                continue;
+            }
+            int s = src + j * ld;
+            for (int kk = k0; kk < kc; kk++) bp[at + kk * nr + j] = bd[s + kk];
+        }
+    }
 }

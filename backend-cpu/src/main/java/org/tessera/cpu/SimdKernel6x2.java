@@ -25,6 +25,11 @@ final class SimdKernel6x2 implements MicroKernel {
     }
 
     @Override
+    public void packTransposedB(float[] bd, int src, int ld, int kc, int cols, float[] bp, int at) {
+        SimdTranspose.pack(bd, src, ld, kc, cols, bp, at, NR);
+    }
+
+    @Override
     public void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(S); FloatVector c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S); FloatVector c11 = FloatVector.zero(S);
