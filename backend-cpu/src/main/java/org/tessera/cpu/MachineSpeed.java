@@ -18,7 +18,12 @@ public final class MachineSpeed {
     private MachineSpeed() {}
 
     /** What was measured, with the CPU's name and how the peak was taken. */
-    public record Measured(String cpu, int threads, double fmaGflops, double copyGbps, String method) {}
+    public record Measured(String cpu, int threads, double fmaGflops, double copyGbps, String method) {
+        /** The larger peak and bandwidth of two readings of the same machine. */
+        public static Measured better(Measured a, Measured b) {
+            return new Measured(a.cpu, a.threads, Math.max(a.fmaGflops, b.fmaGflops), Math.max(a.copyGbps, b.copyGbps), a.method);
+        }
+    }
 
     /** Vector loop (10 chains of 8 or 16 floats) or scalar loop, in GFLOP/s for one thread running {@code iters} steps. */
     interface FmaLoop {
@@ -31,7 +36,8 @@ public final class MachineSpeed {
         if (loop == null) loop = MachineSpeed::scalarFma;
         double peak = 0, bandwidth = 0;
         FmaLoop fma = loop;
-        for (int round = 0; round < 4; round++) peak = Math.max(peak, onThreads(threads, () -> fma.run(40_000_000L)));
+        // best of 8 rounds of ~10 ms: the first ones run before C2 has compiled the loop, and a shared machine has slow moments
+        for (int round = 0; round < 8; round++) peak = Math.max(peak, onThreads(threads, () -> fma.run(50_000_000L)));
         for (int round = 0; round < 3; round++) bandwidth = Math.max(bandwidth, onThreads(threads, MachineSpeed::copy));
         return new Measured(cpuName(), threads, peak, bandwidth, method);
     }
