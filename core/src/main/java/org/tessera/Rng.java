@@ -9,12 +9,13 @@ package org.tessera;
  */
 public final class Rng {
 
-    // Philox4x32 round multipliers and Weyl key increments (from the paper).
-    private static final int M0 = 0xD2511F53;
-    private static final int M1 = 0xCD9E8D57;
-    private static final int W0 = 0x9E3779B9;
-    private static final int W1 = 0xBB67AE85;
-    private static final int ROUNDS = 10;
+    // Philox4x32 round multipliers and Weyl key increments (from the paper); public for the backends' own forms of
+    // the same rounds (the CPU backend's vector lanes; random.cl has them as defines)
+    public static final int M0 = 0xD2511F53;
+    public static final int M1 = 0xCD9E8D57;
+    public static final int W0 = 0x9E3779B9;
+    public static final int W1 = 0xBB67AE85;
+    public static final int ROUNDS = 10;
     private static final double TWO_POW_M24 = 0x1.0p-24;
     private static final double TWO_POW_M32 = 0x1.0p-32;
     private static final double TWO_POW_M53 = 0x1.0p-53;

@@ -31,6 +31,8 @@ final class CpuBackend implements Backend {
     final Parallel parallel;
     private final Gemm gemm;
     private final Reductions reductions;
+    private final UniformSource uniforms = SimdSupport.uniforms();
+    private final RowKernels rowKernels = SimdSupport.rows();
     private final FastElementwise fast = SimdSupport.elementwise();
     private final BufferPool pool = BufferPool.forThisJvm();
     /** Counters of buffers allocated and not released (LongAdder: allocation is on every op's path, from many threads). */
@@ -430,7 +432,7 @@ final class CpuBackend implements Backend {
         parallel.forRange(out.numel(), ELEMENTWISE_GRAIN / 8, (start, end) -> {
             Rng.Reader r = new Rng.Reader(seed);
             if (a instanceof float[] f) {
-                if (kind == RandomKind.UNIFORM) r.uniform32(counter + start, f, base + start, end - start);
+                if (kind == RandomKind.UNIFORM) uniforms.uniform32(seed, counter + start, f, base + start, end - start);
                 else for (int i = start; i < end; i++) f[base + i] = (float) r.normal(counter + i);
             } else {
                 double[] d = (double[]) a;
@@ -452,12 +454,8 @@ final class CpuBackend implements Backend {
                 float[] u = new float[Math.min(CHUNK, end - start)];
                 for (int c = start; c < end; c += u.length) {
                     int n = Math.min(u.length, end - c);
-                    r.uniform32(counter + c, u, 0, n);
-                    for (int i = 0; i < n; i++) {
-                        float m = u[i] >= pf ? scale : 0f;
-                        mf[mo + c + i] = m;
-                        of[oo + c + i] = xf[xo + c + i] * m;
-                    }
+                    uniforms.uniform32(seed, counter + c, u, 0, n);
+                    rowKernels.dropout(u, pf, scale, xf, xo + c, mf, mo + c, of, oo + c, n);
                 }
             } else {
                 double[] xd = (double[]) xs, od = (double[]) os, md = (double[]) ms;

@@ -34,6 +34,12 @@ interface RowKernels {
     /** {@code y[yo + i] += a x[xo + i]} for {@code i < n}: a row of a matrix-vector product. */
     void axpy(float a, float[] x, int xo, float[] y, int yo, int n);
 
+    /**
+     * Dropout over {@code n} elements given their uniforms: {@code mask[i] = u[i] >= p ? scale : 0},
+     * {@code out[i] = x[i] mask[i]} (the uniforms from {@code u[0]}).
+     */
+    void dropout(float[] u, float p, float scale, float[] x, int xo, float[] mask, int mo, float[] out, int oo, int n);
+
     /** {@code acc[j] += sum over r < rows of x[off + r ld + j]} for {@code j < cols}: column sums, rows read in order. */
     void columnSums(float[] x, int off, int ld, int rows, int cols, double[] acc);
 }

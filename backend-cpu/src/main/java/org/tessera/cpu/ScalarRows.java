@@ -65,6 +65,15 @@ class ScalarRows implements RowKernels {
     }
 
     @Override
+    public void dropout(float[] u, float p, float scale, float[] x, int xo, float[] mask, int mo, float[] out, int oo, int n) {
+        for (int i = 0; i < n; i++) {
+            float m = u[i] >= p ? scale : 0f;
+            mask[mo + i] = m;
+            out[oo + i] = x[xo + i] * m;
+        }
+    }
+
+    @Override
     public void columnSums(float[] x, int off, int ld, int rows, int cols, double[] acc) {
         for (int r = 0; r < rows; r++) {
             int row = off + r * ld;

@@ -13,6 +13,9 @@ final class SimdSupport {
     private static final MicroKernel KERNEL = choose();
     private static final FastElementwise ELEMENTWISE = KERNEL instanceof ScalarMicroKernel ? FastElementwise.NONE : load("SimdElementwise", FastElementwise.NONE);
     private static final RowKernels ROWS = KERNEL instanceof ScalarMicroKernel ? new ScalarRows() : load("SimdRows", new ScalarRows());
+    /** Philox in 64-bit lanes needs eight of them (512-bit vectors: AVX-512's 64-bit multiply); else the scalar rounds. */
+    private static final UniformSource UNIFORMS = KERNEL instanceof ScalarMicroKernel || KERNEL.nr() < 32
+            ? UniformSource.PORTABLE : load("SimdPhilox", UniformSource.PORTABLE);
 
     private SimdSupport() {}
 
@@ -30,6 +33,10 @@ final class SimdSupport {
 
     static RowKernels rows() {
         return ROWS;
+    }
+
+    static UniformSource uniforms() {
+        return UNIFORMS;
     }
 
     private static <T> T load(String simpleName, T fallback) {

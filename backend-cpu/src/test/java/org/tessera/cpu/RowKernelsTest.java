@@ -48,6 +48,14 @@ class RowKernelsTest {
             scalar.subtract(x, off, n, max, 1.5f, a, 4);
             simd.subtract(x, off, n, max, 1.5f, b, 4);
             close(a, b, 0, 0, at + " subtract");
+            float[] u = new float[n], ma = new float[n + 8], mb = new float[n + 8];
+            for (int i = 0; i < n; i++) u[i] = (i * 37 % 101) / 101f;       // some exactly at p: kept, as u >= p
+            java.util.Arrays.fill(ma, 7f);
+            java.util.Arrays.fill(mb, 7f);
+            scalar.dropout(u, 20 / 101f, 1.25f, x, off, ma, 4, a, 4, n);
+            simd.dropout(u, 20 / 101f, 1.25f, x, off, mb, 4, b, 4, n);
+            close(ma, mb, 0, 0, at + " dropout mask");
+            close(a, b, 0, 0, at + " dropout output");
             double[] ca = new double[n], cb = new double[n];
             scalar.columnSums(x, off, n + 1, 3, n, ca);
             simd.columnSums(x, off, n + 1, 3, n, cb);
