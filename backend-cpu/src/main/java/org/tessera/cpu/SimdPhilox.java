@@ -1,6 +1,5 @@
 package org.tessera.cpu;
 
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -28,23 +27,23 @@ final class SimdPhilox implements UniformSource {
         Rng.Reader reader = new Rng.Reader(seed);
         if (head > 0) reader.uniform32(s, out, off, head);
         i = head;
-        float[] words = new float[32];
+        long[] words = new long[32];
         for (; i + 32 <= n; i += 32) {
             blocks8(seed, (s + i) >>> 2, words);
-            // words[8 w + j] is word w of block j: stream element 4 j + w
+            // words[8 w + j] is word w of block j: stream element 4 j + w; its top 24 bits scaled by 2^-24 (exact)
             for (int j = 0; j < 8; j++) {
                 int o = off + i + 4 * j;
-                out[o] = words[j];
-                out[o + 1] = words[8 + j];
-                out[o + 2] = words[16 + j];
-                out[o + 3] = words[24 + j];
+                out[o] = (words[j] >>> 8) * 0x1.0p-24f;
+                out[o + 1] = (words[8 + j] >>> 8) * 0x1.0p-24f;
+                out[o + 2] = (words[16 + j] >>> 8) * 0x1.0p-24f;
+                out[o + 3] = (words[24 + j] >>> 8) * 0x1.0p-24f;
             }
         }
         if (i < n) reader.uniform32(s + i, out, off + i, n - i);
     }
 
-    /** Blocks {@code b .. b+7}: {@code out[8 w + j]} = the uniform of word w of block b + j. */
-    private static void blocks8(long seed, long b, float[] out) {
+    /** Blocks {@code b .. b+7}: {@code out[8 w + j]} = word w of block b + j (zero-extended). */
+    private static void blocks8(long seed, long b, long[] out) {
         int k0 = (int) seed, k1 = (int) (seed >>> 32);
         LongVector block = IOTA.add(b);
         LongVector c0 = block.and(LOW32), c1 = block.lanewise(VectorOperators.LSHR, 32);
@@ -60,15 +59,11 @@ final class SimdPhilox implements UniformSource {
             k0 += Rng.W0;
             k1 += Rng.W1;
         }
-        store(c0, out, 0);
-        store(c1, out, 8);
-        store(c2, out, 16);
-        store(c3, out, 24);
-    }
-
-    /** The top 24 bits of each 32-bit word, scaled by 2^-24: exact in float. */
-    private static void store(LongVector words, float[] out, int at) {
-        FloatVector f = (FloatVector) words.lanewise(VectorOperators.LSHR, 8).convertShape(VectorOperators.L2F, FloatVector.SPECIES_256, 0);
-        f.mul(0x1.0p-24f).intoArray(out, at);
+        // no lane conversion to float here: a 256-bit FloatVector next to the 512-bit ones made C2 throw away and
+        // recompile every Vector API kernel (a second loaded FloatVector class) and the GEMM ran at 136 for 196 GFLOP/s
+        c0.intoArray(out, 0);
+        c1.intoArray(out, 8);
+        c2.intoArray(out, 16);
+        c3.intoArray(out, 24);
     }
 }

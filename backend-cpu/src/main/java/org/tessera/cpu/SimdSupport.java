@@ -7,6 +7,10 @@ import org.slf4j.LoggerFactory;
  * Chooses the Vector API micro-kernel when the JVM has {@code jdk.incubator.vector} (started with
  * {@code --add-modules jdk.incubator.vector}) and the portable one otherwise; {@code -Dtessera.simd=off}
  * forces the portable one (to compare them). Nothing in Tessera requires the flag.
+ *
+ * <p>All Vector API code here uses one shape, the preferred one, for FloatVector (and LongVector only in
+ * SimdPhilox): a second FloatVector class in the JVM (a 256-bit vector from a lane conversion did it) makes C2 throw
+ * away every compiled kernel and recompile it against two classes, and the GEMM ran at 136 for 196 GFLOP/s after.
  */
 final class SimdSupport {
     private static final Logger LOG = LoggerFactory.getLogger(SimdSupport.class);
