@@ -59,8 +59,8 @@ final class SimdPhilox implements UniformSource {
             k0 += Rng.W0;
             k1 += Rng.W1;
         }
-        // no lane conversion to float here: a 256-bit FloatVector next to the 512-bit ones made C2 throw away and
-        // recompile every Vector API kernel (a second loaded FloatVector class) and the GEMM ran at 136 for 196 GFLOP/s
+        // no lane conversion to float here: it made 256-bit FloatVectors, whose passage through the FloatVector methods
+        // the kernels use cost those kernels their intrinsics (see SimdSupport): GEMM 136 instead of 196 GFLOP/s
         c0.intoArray(out, 0);
         c1.intoArray(out, 8);
         c2.intoArray(out, 16);

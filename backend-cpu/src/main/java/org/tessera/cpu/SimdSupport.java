@@ -8,9 +8,10 @@ import org.slf4j.LoggerFactory;
  * {@code --add-modules jdk.incubator.vector}) and the portable one otherwise; {@code -Dtessera.simd=off}
  * forces the portable one (to compare them). Nothing in Tessera requires the flag.
  *
- * <p>All Vector API code here uses one shape, the preferred one, for FloatVector (and LongVector only in
- * SimdPhilox): a second FloatVector class in the JVM (a 256-bit vector from a lane conversion did it) makes C2 throw
- * away every compiled kernel and recompile it against two classes, and the GEMM ran at 136 for 196 GFLOP/s after.
+ * <p>All Vector API code here makes FloatVectors of one shape, the preferred one (and LongVectors only in SimdPhilox):
+ * 256-bit FloatVectors from a lane conversion, passing through the same FloatVector methods (mul, intoArray) as the
+ * kernels' 512-bit ones, made those call sites polymorphic in C2's profiles, C2 then compiled the kernels without
+ * the vector intrinsics, and the GEMM ran at 136 instead of 196 GFLOP/s.
  */
 final class SimdSupport {
     private static final Logger LOG = LoggerFactory.getLogger(SimdSupport.class);
