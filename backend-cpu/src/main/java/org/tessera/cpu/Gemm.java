@@ -5,13 +5,13 @@ import org.tessera.backend.Strided;
 /**
  * Batched GEMM, {@code C = alpha * op(A) op(B) + beta * C}, cache-blocked in the GotoBLAS manner:
  * <pre>
- *   for jc (NC columns of B)            B block  KC x NC  packed into NR-wide panels (shared, L3)
- *     for pc (KC of the k dim)
- *       pack B block
- *       parallel for ic (MC rows), jr    A block  MC x KC  packed into MR-tall panels (per thread, L2)
- *         for each MR x NR tile: micro-kernel over KC   (B panel KC x NR stays in L1)
+ *   for jc (NC columns of B)            B block  K x NC  packed into NR-wide panels, every k block (shared, L3)
+ *     parallel for pieces of rows       A block  MC x KC  read in place when row-major, else packed row-major (L2)
+ *       for pc (KC of the k dim)
+ *         for each MR x NR tile: micro-kernel over KC   (B panel KC x NR in L1, A's MR rows read along k)
  * </pre>
- * Transposed operands are read in place while packing; no transposed copy is made.
+ * Transposed operands are read in place while packing; no transposed copy is made. A row-major A needs no packing:
+ * the kernel reads its MR rows as MR streams along k (only a last partial panel of rows is copied, zero-padded).
  * F64 takes a simpler row-parallel path: it serves gradient checks and reference runs, not speed.
  */
 final class Gemm {
@@ -178,9 +178,9 @@ final class Gemm {
 
     /**
      * {@code C (+)= alpha op(A) op(B)}: C is accumulated into when {@code accumulate}, else overwritten by the first
-     * k block. Per block of NC columns: B is packed whole (all its k blocks, by all threads), then each thread takes
-     * one equal share of the rows (packing only its own A) or, for products with few rows, of the B panels, and runs
-     * through every k block of it. Two hand-offs per product, whatever k is: a hand-off per k block cost more than
+     * k block. Per block of NC columns: B is packed whole (all its k blocks, by all threads), then the threads take
+     * pieces of the rows (each packing only its own A, where A needs packing) or, for products with few rows, of the B
+     * panels, and run through every k block of them. Two hand-offs per product, whatever k is: a hand-off per k block cost more than
      * the work in the MLP's products (128 rows). (A mode in which each thread packed its own panels of B and all of A,
      * one hand-off, was slower on AVX-512 for every MLP shape measured: 96 vs 133 GFLOP/s for [200, 1000] x [1000, 784].)
      */
@@ -242,18 +242,37 @@ final class Gemm {
         return own[2];
     }
 
-    /** Rows [r0, r1) of C against panels [p0, p1) of the packed B, MC rows of A and one k block packed at a time. */
+    /**
+     * Rows [r0, r1) of C against panels [p0, p1) of the packed B, in blocks of at most MC rows and one k block at a
+     * time. A row-major A is read in place (the kernel takes its rows along k; only a last, partial panel of rows is
+     * copied, zero-padded); a transposed A is packed into row-major panels first.
+     */
     private void share(Matrix a, float[] ad, int item, int r0, int r1, int p0, int p1, int k, int kcFull, int jc, int nc,
                        int width, float[] bp, float[] c, int co, int ldc, float alpha, boolean accumulate) {
+        int mr = mr();
         // equal blocks of whole tiles, at most MC rows (132 rows: 66 + 66, not 120 + 12)
-        int tiles = (r1 - r0 + mr() - 1) / mr(), blocks = (tiles * mr() + mc - 1) / mc, step = (tiles + blocks - 1) / blocks * mr();
+        int tiles = (r1 - r0 + mr - 1) / mr, blocks = (tiles * mr + mc - 1) / mc, step = (tiles + blocks - 1) / blocks * mr;
         for (int ic = r0; ic < r1; ic += step) {
             int rows = Math.min(step, r1 - ic);
             for (int pc = 0; pc < k; pc += kcFull) {
                 int kc = Math.min(kcFull, k - pc);
-                float[] ap = packedA(rows, kc);
-                packA(a, ad, item, ic, rows, pc, kc, ap, mr());
-                tiles(ap, rows, kc, ic, bp, pc * width, 0, p0, p1, jc, nc, c, co, ldc, alpha, accumulate || pc > 0);
+                boolean add = accumulate || pc > 0;
+                if (a.trans) {
+                    float[] ap = packedA(rows, kc);
+                    packTransposedA(a, ad, item, ic, rows, pc, kc, ap, mr);
+                    tiles(ap, 0, kc, null, rows, kc, ic, bp, pc * width, p0, p1, jc, nc, c, co, ldc, alpha, add);
+                } else {
+                    float[] edge = null;
+                    if (rows % mr != 0) {       // the last panel: its valid rows, then zeros
+                        int valid = rows % mr, first = ic + rows - valid;
+                        edge = packedA(mr, kc);
+                        for (int r = 0; r < mr; r++) {
+                            if (r < valid) System.arraycopy(ad, a.at(item, first + r, pc), edge, r * kc, kc);
+                            else java.util.Arrays.fill(edge, r * kc, (r + 1) * kc, 0f);
+                        }
+                    }
+                    tiles(ad, a.at(item, ic, pc), a.ld, edge, rows, kc, ic, bp, pc * width, p0, p1, jc, nc, c, co, ldc, alpha, add);
+                }
             }
         }
     }
@@ -271,23 +290,31 @@ final class Gemm {
     }
 
     /**
-     * The micro-kernel over one packed block of A ({@code rows} rows from C's row {@code ic}) and panels [p0, p1) of a
-     * packed block of B, panel p at {@code bBase + (p - pFirst) kc NR}. Edge tiles go through the scratch tile.
+     * The micro-kernel over one block of A ({@code rows} rows from C's row {@code ic}; row r at {@code a[aBase + r lda]},
+     * along k; a partial last panel from {@code edge}, [MR, kc] zero-padded, when given) and panels [p0, p1) of a packed
+     * block of B, panel p at {@code bBase + p kc NR}. Edge tiles go through the scratch tile.
      */
-    private void tiles(float[] ap, int rows, int kc, int ic, float[] bp, int bBase, int pFirst, int p0, int p1, int jc, int nc,
-                       float[] c, int co, int ldc, float alpha, boolean add) {
+    private void tiles(float[] a, int aBase, int lda, float[] edge, int rows, int kc, int ic, float[] bp, int bBase, int p0, int p1,
+                       int jc, int nc, float[] c, int co, int ldc, float alpha, boolean add) {
         int mr = kernel.mr(), nr = kernel.nr();
         float[] tile = scratch.get()[1];
         for (int p = p0; p < p1; p++) {
-            int cols = Math.min(nr, nc - p * nr), bo = bBase + (p - pFirst) * kc * nr;
+            int cols = Math.min(nr, nc - p * nr), bo = bBase + p * kc * nr;
             for (int ir = 0; ir < rows; ir += mr) {
                 int at = co + (ic + ir) * ldc + jc + p * nr, tileRows = Math.min(mr, rows - ir);
+                float[] src = a;
+                int ao = aBase + ir * lda, ld = lda;
+                if (tileRows < mr && edge != null) {
+                    src = edge;
+                    ao = 0;
+                    ld = kc;
+                }
                 if (tileRows == mr && cols == nr) {
-                    kernel.run(ap, ir * kc, bp, bo, kc, c, at, ldc, alpha, add);
+                    kernel.run(src, ao, ld, bp, bo, kc, c, at, ldc, alpha, add);
                     continue;
                 }
                 // an edge tile: computed whole into the scratch tile, then its valid part stored
-                kernel.run(ap, ir * kc, bp, bo, kc, tile, 0, nr, alpha, false);
+                kernel.run(src, ao, ld, bp, bo, kc, tile, 0, nr, alpha, false);
                 for (int r = 0; r < tileRows; r++) {
                     int row = at + r * ldc;
                     for (int j = 0; j < cols; j++) c[row + j] = add ? c[row + j] + tile[r * nr + j] : tile[r * nr + j];
@@ -296,47 +323,18 @@ final class Gemm {
         }
     }
 
-    /** Packs rows ic..ic+rows, depth pc..pc+kc of op(A) into MR-tall panels, k-major, zero-padding the last panel. */
-    private static void packA(Matrix a, float[] ad, int item, int ic, int rows, int pc, int kc, float[] ap, int mr) {
-        for (int ir = 0; ir < rows; ir += mr) {
-            int valid = Math.min(mr, rows - ir);
-            int base = ir * kc;
-            if (a.trans) {          // stored [K, M]: the MR rows of one k are adjacent
-                for (int kk = 0; kk < kc; kk++) {
-                    int src = a.at(item, ic + ir, pc + kk), dst = base + kk * mr;
-                    for (int r = 0; r < valid; r++) ap[dst + r] = ad[src + r];
-                    for (int r = valid; r < mr; r++) ap[dst + r] = 0;
-                }
-            } else if (valid == 4 && mr == 4) {
-                // the common cases, MR row streams interleaved into one sequential write (the element-wise path
-                // below, an index computation per element, cost ~10% of a [1000, 784] x [784, 200] product)
-                int s0 = a.at(item, ic + ir, pc), s1 = s0 + a.ld, s2 = s1 + a.ld, s3 = s2 + a.ld;
-                for (int kk = 0; kk < kc; kk++) {
-                    int dst = base + 4 * kk;
-                    ap[dst] = ad[s0 + kk];
-                    ap[dst + 1] = ad[s1 + kk];
-                    ap[dst + 2] = ad[s2 + kk];
-                    ap[dst + 3] = ad[s3 + kk];
-                }
-            } else if (valid == 6 && mr == 6) {
-                int s0 = a.at(item, ic + ir, pc), s1 = s0 + a.ld, s2 = s1 + a.ld, s3 = s2 + a.ld, s4 = s3 + a.ld, s5 = s4 + a.ld;
-                for (int kk = 0; kk < kc; kk++) {
-                    int dst = base + 6 * kk;
-                    ap[dst] = ad[s0 + kk];
-                    ap[dst + 1] = ad[s1 + kk];
-                    ap[dst + 2] = ad[s2 + kk];
-                    ap[dst + 3] = ad[s3 + kk];
-                    ap[dst + 4] = ad[s4 + kk];
-                    ap[dst + 5] = ad[s5 + kk];
-                }
-            } else {
-                for (int kk = 0; kk < kc; kk++) {
-                    int dst = base + kk * mr;
-                    for (int r = 0; r < valid; r++) ap[dst + r] = ad[a.at(item, ic + ir + r, pc + kk)];
-                    for (int r = valid; r < mr; r++) ap[dst + r] = 0;
-                }
-            }
+    /**
+     * Packs rows ic..ic+rows, depth pc..pc+kc of op(A) for A stored [K, M] into a row-major [rows rounded up to MR, kc]
+     * block ({@code ap[r kc + kk]}), zero rows after the last: per k, the rows' elements are adjacent in the stored
+     * matrix, written to MR row streams.
+     */
+    private static void packTransposedA(Matrix a, float[] ad, int item, int ic, int rows, int pc, int kc, float[] ap, int mr) {
+        int padded = (rows + mr - 1) / mr * mr;
+        for (int kk = 0; kk < kc; kk++) {
+            int src = a.at(item, ic, pc + kk);
+            for (int r = 0; r < rows; r++) ap[r * kc + kk] = ad[src + r];
         }
+        if (padded > rows) java.util.Arrays.fill(ap, rows * kc, padded * kc, 0f);
     }
 
     /**

@@ -30,30 +30,31 @@ final class SimdKernel6x2 implements MicroKernel {
     }
 
     @Override
-    public void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate) {
+    public void run(float[] ap, int ao, int lda, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(S); FloatVector c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S); FloatVector c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S); FloatVector c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S); FloatVector c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S); FloatVector c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S); FloatVector c51 = FloatVector.zero(S);
+        int a0 = ao, a1 = ao + 1 * lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda, a4 = ao + 4 * lda, a5 = ao + 5 * lda;
         for (int k = 0; k < kc; k++) {
-            // indices linear in k, so C2 hoists the range checks out of the loop
-            int a = ao + k * MR, b = bo + k * NR;
+            // indices linear in k (scale 1 for A's rows, NR for B), so C2 hoists the range checks out of the loop
+            int b = bo + k * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, b);
             FloatVector b1 = FloatVector.fromArray(S, bp, b + 1 * L);
             FloatVector x;
-            x = FloatVector.broadcast(S, ap[a]);
+            x = FloatVector.broadcast(S, ap[a0 + k]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, ap[a + 1]);
+            x = FloatVector.broadcast(S, ap[a1 + k]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, ap[a + 2]);
+            x = FloatVector.broadcast(S, ap[a2 + k]);
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, ap[a + 3]);
+            x = FloatVector.broadcast(S, ap[a3 + k]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, ap[a + 4]);
+            x = FloatVector.broadcast(S, ap[a4 + k]);
             c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, ap[a + 5]);
+            x = FloatVector.broadcast(S, ap[a5 + k]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
         }
         // stores written out rather than through a helper: a call that is not inlined would box the accumulators
