@@ -20,7 +20,7 @@ final class Gemm {
     // shapes ([1000,784]x[784,200]^T 156 -> 164 GFLOP/s) and equal at 256^2; 384 and 784 deep were no better.
     /** Most depth of a packed block (k is cut into equal blocks of at most this). Property tessera.gemm.kc. */
     static final int KC = Integer.getInteger("tessera.gemm.kc", 512);
-    /** Rows of A packed at once (rounded down to a multiple of MR): MC x KC floats (240 KiB) stay in L2. Property tessera.gemm.mc. */
+    /** Rows of A in one block (rounded down to a multiple of MR): MC x KC floats (240 KiB) stay in L2. Property tessera.gemm.mc. */
     static final int MC = Integer.getInteger("tessera.gemm.mc", 120);
     /** Columns of B packed at once: KC x NC floats (8 MiB at KC 512) stay in L3. Property tessera.gemm.nc. */
     static final int NC = Integer.getInteger("tessera.gemm.nc", 4096);
