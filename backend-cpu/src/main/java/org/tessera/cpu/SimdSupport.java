@@ -55,15 +55,6 @@ final class SimdSupport {
         }
     }
 
-    private static FastElementwise loadElementwise() {
-        try {
-            return (FastElementwise) Class.forName("org.tessera.cpu.SimdElementwise").getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError e) {
-            LOG.warn("the Vector API elementwise kernels failed to load ({}); using the portable ones", e.toString());
-            return FastElementwise.NONE;
-        }
-    }
-
     /**
      * The Vector API kernel for this machine: 6 x 2 vectors where the preferred vectors are 512 bits (AVX-512, 32
      * registers), else 4 x 2 (16 registers: 12 accumulators spilled). {@code -Dtessera.gemm.kernel=4x2|6x2} forces one.
