@@ -248,10 +248,7 @@ final class CpuBackend implements Backend {
      * the output chunk is written, so an input may be the output itself (in-place ops).
      */
     void map(Strided out, Strided[] inputs, ChunkOp op) {
-        Strided[] views = new Strided[inputs.length + 1];
-        views[0] = out;
-        System.arraycopy(inputs, 0, views, 1, inputs.length);
-        Layout layout = Layout.of(views);
+        Layout layout = layoutOf(out, inputs);
         Object outArray = array(out);
         Object[] inArrays = new Object[inputs.length];
         for (int i = 0; i < inputs.length; i++) inArrays[i] = inputs[i] == null ? null : array(inputs[i]);
@@ -269,6 +266,14 @@ final class CpuBackend implements Backend {
         });
     }
 
+    /** The coalesced layout of the output (operand 0) and the inputs (operands 1..). */
+    private static Layout layoutOf(Strided out, Strided[] inputs) {
+        Strided[] views = new Strided[inputs.length + 1];
+        views[0] = out;
+        System.arraycopy(inputs, 0, views, 1, inputs.length);
+        return Layout.of(views);
+    }
+
     interface FloatChunkOp {
         void apply(float[][] in, float[] out, int n);
     }
@@ -279,10 +284,7 @@ final class CpuBackend implements Backend {
      * element by element through the op table's double formula: 2.4 ns per element, 40 us for 16K).
      */
     void mapFloats(Strided out, Strided[] inputs, FloatChunkOp op) {
-        Strided[] views = new Strided[inputs.length + 1];
-        views[0] = out;
-        System.arraycopy(inputs, 0, views, 1, inputs.length);
-        Layout layout = Layout.of(views);
+        Layout layout = layoutOf(out, inputs);
         float[] outArray = (float[]) array(out);
         float[][] inArrays = new float[inputs.length][];
         for (int i = 0; i < inputs.length; i++) inArrays[i] = (float[]) array(inputs[i]);
@@ -447,7 +449,6 @@ final class CpuBackend implements Backend {
         Object xs = array(x), os = array(out), ms = array(mask);
         int xo = x.offset(), oo = out.offset(), mo = mask.offset();
         parallel.forRange(x.numel(), ELEMENTWISE_GRAIN / 8, (start, end) -> {
-            Rng.Reader r = new Rng.Reader(seed);
             if (xs instanceof float[] xf) {
                 float[] of = (float[]) os, mf = (float[]) ms;
                 float pf = (float) p, scale = (float) (1 / (1 - p));   // as the OpenCL kernel, in float
@@ -458,6 +459,7 @@ final class CpuBackend implements Backend {
                     rowKernels.dropout(u, pf, scale, xf, xo + c, mf, mo + c, of, oo + c, n);
                 }
             } else {
+                Rng.Reader r = new Rng.Reader(seed);
                 double[] xd = (double[]) xs, od = (double[]) os, md = (double[]) ms;
                 double scale = 1 / (1 - p);
                 for (int i = start; i < end; i++) {
