@@ -41,17 +41,17 @@ final class OpenClBackend implements Backend {
     static final int ELEMENTWISE_LOCAL = Integer.getInteger("tessera.opencl.elementwiseLocal", 256);
     /** Work-items per reduction work-group (reduce.cl's RLOCAL). */
     static final int RLOCAL = 64;
-    /** gemm.cl's work-group shape. */
-    static final int WG_M = 8, WG_N = 8;
-    /** gemm.cl's per-work-item tile (rows x columns of C), passed to the GEMM program as -DTM/-DTN. */
-    private final int tm, tn;
     static final int MAX_RANK = 8, MAX_OPERANDS = 4;
     /**
-     * gemm.cl has two kernels: "gemm" (register blocks, operands from global memory: PoCL n=512 ~80 GFLOP/s)
-     * and "gemm_tiled" (plus K slices in local memory: ~12 GFLOP/s on PoCL, the right shape for GPUs but not
-     * yet measured on one). GPUs get the tiled one; property tessera.opencl.gemm overrides.
+     * The gemm.cl configuration for everything (tests that check one family member), or null: each shape class
+     * gets its tuned winner (see {@link #gemmConfig}).
      */
-    private final String gemmKernel;
+    private final GemmConfig forcedGemm;
+    /** The configuration chosen per shape class in this process: tuned, loaded from the tuning cache, or the default. */
+    private final Map<GemmClass, GemmConfig> gemmConfigs = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Object tuneLock = new Object();
+    private final TuneCache tuneCache;
+    private final GemmTuner.Mode tuneMode;
 
     private final ClDevice device;
     private final cl_context context;
@@ -71,20 +71,15 @@ final class OpenClBackend implements Backend {
     private final java.util.List<org.jocl.cl_event> profiledEvents = new java.util.ArrayList<>();
 
     OpenClBackend(ClDevice device) {
-        this(device, System.getProperty("tessera.opencl.gemm", device.gpu() ? "gemm_tiled" : "gemm"));
+        this(device, GemmConfig.forced(), ClBufferPool.configuredLimit());
     }
 
-    OpenClBackend(ClDevice device, String gemmKernel) {
-        this(device, gemmKernel, ClBufferPool.configuredLimit());
-    }
-
-    OpenClBackend(ClDevice device, String gemmKernel, long memoryLimit) {
+    /** A backend whose every GEMM runs {@code gemm} (null: tuned per shape class) within a device-memory cap. */
+    OpenClBackend(ClDevice device, GemmConfig gemm, long memoryLimit) {
         this.device = device;
-        this.gemmKernel = gemmKernel;
-        // the register kernel reads whole 64-byte lines of B with an 8 x 16 tile (PoCL); the tiled kernel keeps 4 x 8
-        boolean wide = gemmKernel.equals("gemm") && !"4x8".equals(System.getProperty("tessera.opencl.gemmTile"));
-        this.tm = wide ? 8 : 4;
-        this.tn = wide ? 16 : 8;
+        this.forcedGemm = gemm;
+        this.tuneMode = GemmTuner.Mode.configured();
+        this.tuneCache = new TuneCache(device, KernelSource.source(DType.F32, Program.GEMM, device.fp64()));
         this.context = clCreateContext(null, 1, new org.jocl.cl_device_id[] {device.id()}, null, null, null);
         // with the profiler on at start-up, kernels are timed on the device (event timestamps)
         this.profiling = org.tessera.profile.Profiler.enabled();
@@ -293,10 +288,11 @@ final class OpenClBackend implements Backend {
     @Override
     public void binary(BinaryOp op, Strided a, Strided b, Strided out) {
         int n = out.numel();
-        if (n > 0 && a.isContiguous() && b.isContiguous() && out.isContiguous()) {
+        int ra = repeatedBlock(a), rb = repeatedBlock(b);
+        if (n > 0 && out.isContiguous() && ra >= 0 && rb >= 0) {
             launch(out.dtype(), Program.BINARY, "binary_dense_" + KernelSource.name(op),
                     denseGlobal(n), denseLocal(n),
-                    a.buffer(), b.buffer(), out.buffer(), new int[] {a.offset(), b.offset(), out.offset(), n});
+                    a.buffer(), b.buffer(), out.buffer(), new int[] {a.offset(), b.offset(), out.offset(), n}, new int[] {ra, rb});
             return;
         }
         elementwise(out.dtype(), Program.BINARY, "binary_" + KernelSource.name(op), out, new Strided[] {a, b});
@@ -306,6 +302,19 @@ final class OpenClBackend implements Backend {
     public void binaryBackward(BinaryOp op, int input, Strided dy, Strided a, Strided b, Strided out) {
         elementwise(out.dtype(), Program.BINARY_BACKWARD, "binary_backward_" + KernelSource.name(op) + "_" + input, out,
                 new Strided[] {dy, a, b});
+    }
+
+    /**
+     * How a binary input can take the dense kernel: 0 when it is contiguous like the output, the length of the dense
+     * block it repeats when it is that block broadcast along leading dims (stride 0 there: a bias row), else -1.
+     */
+    static int repeatedBlock(Strided v) {
+        if (v.isContiguous()) return 0;
+        int[] shape = v.shape(), strides = v.strides();
+        int d = shape.length, block = 1;
+        while (d > 0 && (shape[d - 1] == 1 || strides[d - 1] == block)) block *= shape[--d];   // the dense trailing dims
+        for (int i = 0; i < d; i++) if (strides[i] != 0 && shape[i] != 1) return -1;             // the broadcast leading dims
+        return block;   // 1: a scalar broadcast everywhere
     }
 
     /**
@@ -471,21 +480,24 @@ final class OpenClBackend implements Backend {
 
     // ---- linear algebra ----
 
-    /** Products of at least this many multiply-adds have a transposed operand copied dense first (see matmul). */
-    static final long TRANSPOSE_COPY_MIN = 1L << 18;
-
     @Override
     public void matmul(Strided a, boolean transA, Strided b, boolean transB, Strided out, double alpha, double beta) {
+        int m = out.shape()[1], n = out.shape()[2], k = transA ? a.shape()[1] : a.shape()[2];
+        if (out.shape()[0] == 0 || m == 0 || n == 0) return;
+        matmul(gemmConfig(GemmClass.of(out.dtype(), transA, transB, m, n, k), m, n, k), a, transA, b, transB, out, alpha, beta);
+    }
+
+    /** The product with one gemm.cl configuration (the tuner times candidates through this). */
+    void matmul(GemmConfig cfg, Strided a, boolean transA, Strided b, boolean transB, Strided out, double alpha, double beta) {
         int batch = out.shape()[0], m = out.shape()[1], n = out.shape()[2];
         int k = transA ? a.shape()[1] : a.shape()[2];
         if (batch == 0 || m == 0 || n == 0) return;
-        if (gemmKernel.equals("gemm") && (transA || transB) && (long) m * n * k >= TRANSPOSE_COPY_MIN) {
-            // The register-blocked kernel's fast path reads rows of A and B with vload8; a transposed operand turns
-            // those into strided loads (PoCL: a Linear layer's x W^T ran ~10x slower). Copying op(X) dense costs
-            // O(rows x cols), against O(m n k) for the product.
+        if ((transA || transB) && !cfg.inPlace()) {
+            // This configuration reads op(X) dense: a transposed operand becomes strided loads in its inner loop
+            // (PoCL: a Linear layer's x W^T ran ~10x slower), and copying it costs O(rows x cols) against O(m n k).
             Buffer ta = transA ? dense(a) : null, tb = transB ? dense(b) : null;
             try {
-                matmul(transA ? new Strided(ta, new int[] {a.shape()[0], m, k}, Strided.contiguousStrides(new int[] {a.shape()[0], m, k}), 0) : a,
+                matmul(cfg, transA ? new Strided(ta, new int[] {a.shape()[0], m, k}, Strided.contiguousStrides(new int[] {a.shape()[0], m, k}), 0) : a,
                         false,
                         transB ? new Strided(tb, new int[] {b.shape()[0], k, n}, Strided.contiguousStrides(new int[] {b.shape()[0], k, n}), 0) : b,
                         false, out, alpha, beta);
@@ -496,17 +508,66 @@ final class OpenClBackend implements Backend {
             return;
         }
         int[] g = {m, n, k, a.strides()[1], b.strides()[1], out.strides()[1], a.strides()[0], b.strides()[0], out.strides()[0],
-                a.offset(), b.offset(), out.offset(), transA ? 1 : 0, transB ? 1 : 0};
-        long[] global = {roundUp((n + tn - 1) / tn, WG_N), roundUp((m + tm - 1) / tm, WG_M), batch};
-        launch(out.dtype(), Program.GEMM, gemmKernel, global, new long[] {WG_N, WG_M, 1}, a.buffer(), b.buffer(), out.buffer(), g,
-                new Ct(alpha), new Ct(beta));
+                a.offset(), b.offset(), out.offset()};
+        long[] global = {roundUp((n + cfg.tn() - 1) / cfg.tn(), cfg.wgN()), roundUp((m + cfg.tm() - 1) / cfg.tm(), cfg.wgM()), batch};
+        DType t = out.dtype();
+        String options = cfg.defines(transA, transB);
+        launch(t, "gemm", () -> kernel(t, Program.GEMM, "gemm", options), global, new long[] {cfg.wgN(), cfg.wgM(), 1},
+                a.buffer(), b.buffer(), out.buffer(), g, new Ct(alpha), new Ct(beta));
     }
+
+    /**
+     * The configuration for a shape class: forced (tests), chosen earlier in this process, the tuning cache's winner,
+     * or, the first time a class is seen, tuned now (-Dtessera.opencl.tune=quick, the default, or full) or the
+     * default (off, and products too small to tune). One class is tuned at a time; other threads wanting the same class wait for its winner.
+     */
+    GemmConfig gemmConfig(GemmClass c, int m, int n, int k) {
+        if (forcedGemm != null) return forcedGemm;
+        GemmConfig known = gemmConfigs.get(c);
+        if (known != null) return known;
+        synchronized (tuneLock) {
+            known = gemmConfigs.get(c);
+            if (known != null) return known;
+            GemmConfig chosen = GemmConfig.defaultFor(device, c);
+            if (tuneMode != GemmTuner.Mode.OFF && c.tuned()) {
+                TuneCache.Entry cached = tuneCache.load(c);
+                if (cached != null && cached.config().fits(device.limits(), c.dtype())) {
+                    chosen = cached.config();
+                } else {
+                    GemmTuner.Result r = new GemmTuner(this).tune(c, m, n, k, tuneMode, tuneMode.budget(), t -> {});
+                    chosen = r.winner();
+                    tuneCache.store(c, new TuneCache.Entry(r.winner(), r.winnerGflops(), r.shape()));
+                }
+            }
+            gemmConfigs.put(c, chosen);
+            return chosen;
+        }
+    }
+
+    TuneCache tuneCache() {
+        return tuneCache;
+    }
+
+    /** Forgets this process's choices (the next GEMM of each class loads or tunes again). */
+    void forgetGemmChoices() {
+        gemmConfigs.clear();
+    }
+
+    /** transpose's tile edge (elementwise.cl TT) */
+    static final int TRANSPOSE_TILE = 16;
 
     /** The transpose of a stored [batch, r, c] operand, copied into a dense [batch, c, r] buffer. */
     private Buffer dense(Strided x) {
         int batch = x.shape()[0], r = x.shape()[1], c = x.shape()[2];
         int[] shape = {batch, c, r};
         Buffer buf = allocate(x.dtype(), batch * r * c);
+        if (x.strides()[2] == 1 && batch * r * c > 0) {
+            // rows of x are dense: a tiled transpose through local memory reads and writes whole rows (coalesced)
+            launch(x.dtype(), Program.FILL_COPY, "transpose",
+                    new long[] {roundUp(c, TRANSPOSE_TILE), roundUp(r, TRANSPOSE_TILE), batch}, new long[] {TRANSPOSE_TILE, TRANSPOSE_TILE, 1},
+                    x.buffer(), buf, new int[] {r, c, x.strides()[1], x.strides()[0], x.offset(), 0, 0, 0});
+            return buf;
+        }
         Strided transposed = new Strided(x.buffer(), shape, new int[] {x.strides()[0], x.strides()[2], x.strides()[1]}, x.offset());
         copy(transposed, new Strided(buf, shape, Strided.contiguousStrides(shape), 0));
         return buf;
@@ -606,9 +667,14 @@ final class OpenClBackend implements Backend {
     private record Ct(double value) {}
 
     private void launch(DType t, Program program, String name, long[] global, long[] local, Object... args) {
+        launch(t, name, () -> kernel(t, program, name, ""), global, local, args);
+    }
+
+    /** Sets the arguments of the kernel {@code make} returns (under the lock, so it is built at most once) and enqueues it. */
+    private void launch(DType t, String name, java.util.function.Supplier<cl_kernel> make, long[] global, long[] local, Object... args) {
         synchronized (lock) {
             checkNotClosed();
-            cl_kernel k = kernel(t, program, name);
+            cl_kernel k = make.get();
             boolean doubles = KernelSource.computeType(t, device.fp64()) == DType.F64;
             Object[] last = lastArgs.computeIfAbsent(k, x -> new Object[args.length]);
             try {
@@ -649,7 +715,7 @@ final class OpenClBackend implements Backend {
         synchronized (lock) {
             return workGroupLimits.computeIfAbsent(t + "/" + name, key -> {
                 long[] size = new long[1];
-                clGetKernelWorkGroupInfo(kernel(t, program, name), device.id(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t,
+                clGetKernelWorkGroupInfo(kernel(t, program, name, ""), device.id(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t,
                         Pointer.to(size), null);
                 return Long.highestOneBit(Math.max(1, size[0]));
             });
@@ -664,15 +730,17 @@ final class OpenClBackend implements Backend {
         return a.equals(last);
     }
 
-    private cl_kernel kernel(DType t, Program program, String name) {
+    /** The kernel {@code name} of the dtype's program, built with {@code extraOptions} (gemm.cl's defines) on first use. */
+    private cl_kernel kernel(DType t, Program program, String name, String extraOptions) {
         Map<String, cl_kernel> byName = kernels.computeIfAbsent(t, x -> new HashMap<>());
-        cl_kernel k = byName.get(name);
+        String key = name + extraOptions;
+        cl_kernel k = byName.get(key);
         if (k == null) {
-            String options = KernelSource.options(t, device) + (program == Program.GEMM ? " -DTM=" + tm + " -DTN=" + tn : "");
+            String options = KernelSource.options(t, device) + extraOptions;
             cl_program p = programs.get(program.name().toLowerCase(java.util.Locale.ROOT) + "-" + t.name().toLowerCase(java.util.Locale.ROOT),
                     KernelSource.source(t, program, device.fp64()), options);
             k = clCreateKernel(p, name, null);
-            byName.put(name, k);
+            byName.put(key, k);
         }
         return k;
     }

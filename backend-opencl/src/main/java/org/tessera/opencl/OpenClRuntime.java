@@ -77,10 +77,18 @@ final class OpenClRuntime {
                 out.add(new ClDevice(out.size(), p, id, string(id, CL_DEVICE_NAME), platformName, (type & CL_DEVICE_TYPE_GPU) != 0,
                         (int) intInfo(id, CL_DEVICE_MAX_COMPUTE_UNITS), longInfo(id, CL_DEVICE_GLOBAL_MEM_SIZE),
                         ext.contains("cl_khr_fp64"), string(id, CL_DRIVER_VERSION),
-                        (longInfo(id, CL_DEVICE_SINGLE_FP_CONFIG) & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0));
+                        (longInfo(id, CL_DEVICE_SINGLE_FP_CONFIG) & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0, limits(id)));
             }
         }
         return out;
+    }
+
+    private static ClDevice.Limits limits(cl_device_id id) {
+        long[] group = new long[1];
+        clGetDeviceInfo(id, CL_DEVICE_MAX_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(group), null);
+        long[] items = new long[3];
+        clGetDeviceInfo(id, CL_DEVICE_MAX_WORK_ITEM_SIZES, 3L * Sizeof.size_t, Pointer.to(items), null);
+        return new ClDevice.Limits(group[0], items, longInfo(id, CL_DEVICE_LOCAL_MEM_SIZE));
     }
 
     static String string(cl_device_id id, int param) {

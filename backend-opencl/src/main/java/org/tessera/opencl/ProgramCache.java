@@ -42,9 +42,7 @@ final class ProgramCache {
     ProgramCache(cl_context context, ClDevice device) {
         this.context = context;
         this.device = device;
-        String setting = System.getProperty("tessera.opencl.cache",
-                Path.of(System.getProperty("user.home"), ".cache", "tessera", "opencl").toString());
-        this.dir = "off".equalsIgnoreCase(setting) ? null : Path.of(setting);
+        this.dir = directory();
     }
 
     /** The built program for this source and these options (built or loaded on first use). */
@@ -109,17 +107,33 @@ final class ProgramCache {
     private void store(Path file, byte[] bytes) {
         if (bytes.length == 0) return;
         try {
-            Files.createDirectories(file.getParent());
-            Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
+            writeAtomically(file, bytes);
+        } catch (IOException e) {
+            LOG.warn("could not store the OpenCL program cache entry {}: {}", file, e.toString());
+        }
+    }
+
+    /** Writes to a temporary file beside {@code file} and renames it: readers in other processes never see half a file. */
+    static void writeAtomically(Path file, byte[] bytes) throws IOException {
+        Files.createDirectories(file.getParent());
+        Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
+        try {
             Files.write(tmp, bytes);
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
             }
-        } catch (IOException e) {
-            LOG.warn("could not store the OpenCL program cache entry {}: {}", file, e.toString());
+        } finally {
+            Files.deleteIfExists(tmp);
         }
+    }
+
+    /** The cache directory (property tessera.opencl.cache, default ~/.cache/tessera/opencl), or null when it is "off". */
+    static Path directory() {
+        String setting = System.getProperty("tessera.opencl.cache",
+                Path.of(System.getProperty("user.home"), ".cache", "tessera", "opencl").toString());
+        return "off".equalsIgnoreCase(setting) ? null : Path.of(setting);
     }
 
     private String buildLog(cl_program p) {

@@ -96,7 +96,7 @@ class OpenClBackendTest {
 
     @Test
     void outOfMemoryEmptiesThePoolRetriesOnceThenThrowsWithTheSizes() {
-        OpenClBackend be = new OpenClBackend(first(), "gemm", 64 << 10);     // inject: a 64 KiB device
+        OpenClBackend be = new OpenClBackend(first(), null, 64 << 10);     // inject: a 64 KiB device
         try {
             Buffer[] b = new Buffer[4];
             for (int i = 0; i < 4; i++) b[i] = be.allocate(DType.F32, 4096);   // 4 x 16 KiB: full
@@ -180,8 +180,22 @@ class OpenClBackendTest {
     void f64OnADeviceWithoutFp64IsRefusedClearly() {
         ClDevice d = first();
         ClDevice noFp64 = new ClDevice(d.index(), d.platform(), d.id(), d.name(), d.platformName(), d.gpu(), d.computeUnits(),
-                d.globalMemory(), false, d.driverVersion(), d.correctlyRoundedDivideSqrt());
+                d.globalMemory(), false, d.driverVersion(), d.correctlyRoundedDivideSqrt(), d.limits());
         TesseraException e = assertThrows(TesseraException.class, () -> new OpenClBackend(noFp64).allocate(DType.F64, 4));
         assertTrue(e.getMessage().contains("cl_khr_fp64"), e.getMessage());
+    }
+
+    @Test
+    void broadcastRowsTakeTheDenseBinaryKernel() {
+        // a [4] bias seen as [3, 4]: stride 0 along rows, the repeated block is the row
+        assertEquals(4, OpenClBackend.repeatedBlock(new org.tessera.backend.Strided(null, new int[] {3, 4}, new int[] {0, 1}, 2)));
+        // [2, 4] repeated along a leading dim of 3: a block of 8
+        assertEquals(8, OpenClBackend.repeatedBlock(new org.tessera.backend.Strided(null, new int[] {3, 2, 4}, new int[] {0, 4, 1}, 0)));
+        assertEquals(0, OpenClBackend.repeatedBlock(new org.tessera.backend.Strided(null, new int[] {3, 4}, new int[] {4, 1}, 0)));
+        assertEquals(1, OpenClBackend.repeatedBlock(new org.tessera.backend.Strided(null, new int[] {3, 4}, new int[] {0, 0}, 5)), "a scalar");
+        // a column broadcast along the last dim, and a transpose, are not repeated blocks
+        assertEquals(-1, OpenClBackend.repeatedBlock(new org.tessera.backend.Strided(null, new int[] {3, 4}, new int[] {1, 0}, 0)));
+        assertEquals(-1, OpenClBackend.repeatedBlock(new org.tessera.backend.Strided(null, new int[] {3, 4}, new int[] {1, 3}, 0)));
+        assertEquals(-1, OpenClBackend.repeatedBlock(new org.tessera.backend.Strided(null, new int[] {3, 2, 4}, new int[] {4, 0, 1}, 0)));
     }
 }

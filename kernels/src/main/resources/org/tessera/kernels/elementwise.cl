@@ -80,23 +80,29 @@ __kernel void copy_from_##S(__global const S* src, __global T* dst, const Layout
 #ifndef DENSE_VEC
 #define DENSE_VEC 8     // elements per work-item in dense kernels
 #endif
+// Dense operands, DENSE_VEC consecutive elements per work-item. rep.x / rep.y: 0 when that input is dense like the
+// output, else the length of the block it repeats (a bias row [n] added to every row of [m, n]: rep = n).
 #define BINARY_DENSE(NAME, ...)                                                             \
 __kernel void binary_dense_##NAME(__global const T* as, __global const T* bs, __global T* out, \
-                                  const int4 at) {                                           \
+                                  const int4 at, const int2 rep) {                           \
     int oa = at.x, ob = at.y, oo = at.z, n = at.w;                                           \
     int base = get_global_id(0) * DENSE_VEC;                                                 \
-    if (base + DENSE_VEC <= n) {                                                             \
+    int end = min(base + DENSE_VEC, n);                                                      \
+    if (rep.x == 0 && rep.y == 0 && base + DENSE_VEC <= n) {                                 \
         for (int v = 0; v < DENSE_VEC; v++) {                                                \
             CT a = (CT) as[oa + base + v];                                                   \
             CT b = (CT) bs[ob + base + v];                                                   \
             out[oo + base + v] = (T) (__VA_ARGS__);                                          \
         }                                                                                    \
-    } else {                                                                                 \
-        for (int v = 0; base + v < n; v++) {                                                 \
-            CT a = (CT) as[oa + base + v];                                                   \
-            CT b = (CT) bs[ob + base + v];                                                   \
-            out[oo + base + v] = (T) (__VA_ARGS__);                                          \
-        }                                                                                    \
+        return;                                                                              \
+    }                                                                                        \
+    int ia = rep.x == 0 ? base : base % rep.x, ib = rep.y == 0 ? base : base % rep.y;        \
+    for (int i = base; i < end; i++) {                                                       \
+        CT a = (CT) as[oa + ia];                                                             \
+        CT b = (CT) bs[ob + ib];                                                             \
+        out[oo + i] = (T) (__VA_ARGS__);                                                     \
+        if (++ia == rep.x) ia = 0;                                                           \
+        if (++ib == rep.y) ib = 0;                                                           \
     }                                                                                        \
 }
 
@@ -117,4 +123,24 @@ __kernel void unary_dense_##NAME(__global const T* xs, __global T* ys, const int
             ys[oy + i] = (T) (__VA_ARGS__);                                                  \
         }                                                                                    \
     }                                                                                        \
+}
+
+// ---- transpose: dst[b][j][i] = src[b][i][j] --------------------------------------------------------------
+// src is [batch][rows][cols] with dense rows (row stride g.s2, batch stride g.s3, offset g.s4); dst is dense
+// [batch][cols][rows]. A TT x TT tile goes through local memory (one padding column against bank conflicts), so
+// both the reads and the writes walk consecutive addresses. Geometry: global = (cols, rows) rounded up to TT,
+// batch; local = (TT, TT, 1).
+#ifndef TT
+#define TT 16
+#endif
+__kernel __attribute__((reqd_work_group_size(TT, TT, 1)))
+void transpose(__global const T* src, __global T* dst, const int8 g) {
+    __local T tile[TT][TT + 1];
+    int rows = g.s0, cols = g.s1, b = get_global_id(2);
+    int lx = get_local_id(0), ly = get_local_id(1);
+    int c = get_group_id(0) * TT + lx, r = get_group_id(1) * TT + ly;
+    if (r < rows && c < cols) tile[ly][lx] = src[g.s4 + b * g.s3 + r * g.s2 + c];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    int r2 = get_group_id(1) * TT + lx, c2 = get_group_id(0) * TT + ly;
+    if (r2 < rows && c2 < cols) dst[g.s5 + b * rows * cols + c2 * rows + r2] = tile[lx][ly];
 }
