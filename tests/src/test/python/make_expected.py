@@ -2,7 +2,7 @@
 """Reference values for Tessera's conformance tests, computed with PyTorch in float64.
 
 Run with Debian's python3-torch:  /usr/bin/python3 tests/src/test/python/make_expected.py
-It rewrites tests/src/test/resources/expected/torch.txt, one entry per line:
+It rewrites core/src/main/resources/org/tessera/conformance/torch.txt, one entry per line:
     <key> <shape as d0,d1,...|scalar> <values...>
 Values are printed with repr() so they round-trip exactly. Tests compare Tessera (F32 and F64, every
 device) against these. Inputs are fixed numbers (no RNG), so the file is reproducible byte for byte.
@@ -11,7 +11,7 @@ import os
 import torch
 
 torch.set_default_dtype(torch.float64)
-OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "expected", "torch.txt")
+OUT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "core", "src", "main", "resources", "org", "tessera", "conformance", "torch.txt")
 lines = []
 
 

@@ -43,7 +43,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--suite", defaultValue = "quick", description = "quick (< 2 min here) or full (default: ${DEFAULT-VALUE})")
+    @Option(names = "--suite", defaultValue = "quick", description = "quick (< 2 min here), full, or gpu (GEMM 1024-8192 and a GPU-sized MLP; for bench/gpu/check) (default: ${DEFAULT-VALUE})")
     String suite;
     @Option(names = "--devices", split = ",", description = "devices to run on (default: every available device)")
     List<String> devices;
@@ -71,16 +71,20 @@ final class BenchCommand implements Callable<Integer> {
         if (profile) Profiler.enable();            // before any device opens: OpenCL then times kernels on the device
         PrintWriter w = spec.commandLine().getOut();
         boolean full = switch (suite) {
-            case "quick" -> false;
+            case "quick", "gpu" -> false;
             case "full" -> true;
-            default -> throw new IllegalArgumentException("unknown suite '" + suite + "' (quick, full)");
+            default -> throw new IllegalArgumentException("unknown suite '" + suite + "' (quick, full, gpu)");
         };
-        List<BenchCase> cases = full ? Suites.full() : Suites.quick();
+        List<BenchCase> cases = full ? Suites.full() : suite.equals("gpu") ? Suites.gpu() : Suites.quick();
         Harness harness = full ? Harness.FULL : Harness.QUICK;
         List<Device> ds = new ArrayList<>();
         if (devices == null) ds.addAll(Device.available());
         else for (String s : devices) ds.add(Device.of(s));
         Files.createDirectories(out);
+        // the cases as the peer script reads them (key TAB spec): bench/gpu/check times PyTorch CUDA on this file
+        List<String> specs = new ArrayList<>();
+        for (BenchCase c : cases) specs.add(c.key() + "\t" + c.peerSpec());
+        Files.write(out.resolve("cases.tsv"), specs);
         w.println("tessera bench --suite " + suite + " on " + ds.stream().map(Device::spec).toList() + (peers ? " with peers" : ""));
         for (Device d : ds) w.println("  " + d.description());
         int cpuThreads = ds.stream().filter(d -> d.backend().equals("cpu")).findFirst().map(d -> d.info().computeUnits())
@@ -353,7 +357,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** One step of each MLP per device under the profiler, after two warm-up steps. */
     private void profileSteps(PrintWriter w, List<Device> ds) {
-        for (Suites.Mlp m : Suites.Mlp.values()) {
+        for (Suites.Mlp m : Suites.Mlp.CPU_SIZED) {
             for (Device d : ds) {
                 try (Suites.Step s = m.prepare(d)) {
                     s.run();

@@ -80,6 +80,16 @@ public final class MlpTrainer {
                 Double.parseDouble(DEFAULT_LR), DEFAULT_SCHEDULE, epochs, Integer.parseInt(DEFAULT_BATCH), Long.parseLong(DEFAULT_SEED), null, null);
     }
 
+    /** Layer widths of the default model, input (784 pixels) first and the 10 classes last. */
+    static int[] defaultLayerSizes() {
+        String[] h = DEFAULT_HIDDEN.split(",");
+        int[] sizes = new int[h.length + 2];
+        sizes[0] = 784;
+        for (int i = 0; i < h.length; i++) sizes[i + 1] = Integer.parseInt(h[i]);
+        sizes[h.length + 1] = 10;
+        return sizes;
+    }
+
     /** One epoch's outcome. */
     public record Epoch(int epoch, double trainLoss, double testAccuracy, double seconds, double samplesPerSecond) {}
 

@@ -3,10 +3,10 @@ package org.tessera.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code tessera} command: {@code devices}, {@code train}, {@code gradcheck}. */
+/** The {@code tessera} command: {@code devices}, {@code train}, {@code bench}, {@code gradcheck}, {@code tune}, {@code selftest}. */
 @Command(name = "tessera", mixinStandardHelpOptions = true, version = "tessera 0.1.0-SNAPSHOT",
         description = "Deep learning on the JVM: CPU and OpenCL backends.",
-        subcommands = {DevicesCommand.class, TrainCommand.class, BenchCommand.class, GradcheckCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DevicesCommand.class, TrainCommand.class, BenchCommand.class, GradcheckCommand.class, TuneCommand.class, SelftestCommand.class, CommandLine.HelpCommand.class})
 public final class Tessera {
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");    // charts are drawn without a display

@@ -5,6 +5,7 @@ import static org.tessera.tests.Assertions2.assertClose;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.tessera.conformance.Conformance;
 import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.Rng;
@@ -19,11 +20,11 @@ class LargeTensorConformanceTest {
     static final int ROWS = 181, COLS = 199;
 
     static List<Object[]> unaryCases() {
-        return Devices.crossedWith(OpConformanceTest.UNARY);
+        return Devices.crossedWith(Conformance.UNARY);
     }
 
     static List<Object[]> binaryCases() {
-        return Devices.crossedWith(OpConformanceTest.BINARY);
+        return Devices.crossedWith(Conformance.BINARY);
     }
 
     /** Inputs in the op's domain: (-3, 3), or (0.1, 3.1) for ops defined on positives. */
@@ -34,7 +35,7 @@ class LargeTensorConformanceTest {
 
     @ParameterizedTest(name = "{1} {0}")
     @MethodSource("unaryCases")
-    void unaryF32MatchesF64(Device d, OpConformanceTest.UnaryCase c) {
+    void unaryF32MatchesF64(Device d, Conformance.UnaryCase c) {
         Tensor x64 = input(c.input(), 1).requiresGrad(true);
         Tensor g64 = input("x", 2);
         Tensor y64 = c.f().apply(x64);
@@ -49,7 +50,7 @@ class LargeTensorConformanceTest {
 
     @ParameterizedTest(name = "{1} {0}")
     @MethodSource("binaryCases")
-    void binaryF32MatchesF64(Device d, OpConformanceTest.BinaryCase c) {
+    void binaryF32MatchesF64(Device d, Conformance.BinaryCase c) {
         Tensor a64 = input("x", 3).requiresGrad(true);
         Tensor b64 = input("xpos", 4).requiresGrad(true);       // positive: a safe divisor
         Tensor row64 = input("xpos", 5).narrow(0, 0, 1).detach().requiresGrad(true);

@@ -4,6 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.tessera.conformance.Conformance.BINARY;
+import static org.tessera.conformance.Conformance.MATMUL;
+import static org.tessera.conformance.Conformance.MOMENTS;
+import static org.tessera.conformance.Conformance.REDUCTIONS;
+import static org.tessera.conformance.Conformance.UNARY;
 import static org.tessera.tests.Assertions2.assertClose;
 
 import java.util.ArrayList;
@@ -22,58 +27,17 @@ import org.tessera.Tensor;
 import org.tessera.autograd.GradCheck;
 import org.tessera.backend.BinaryOp;
 import org.tessera.backend.UnaryOp;
+import org.tessera.conformance.Conformance.BinaryCase;
+import org.tessera.conformance.Conformance.ReductionCase;
+import org.tessera.conformance.Conformance.UnaryCase;
 
 /**
  * Every op, forward and backward, on every device, in F32 and F64, against PyTorch's float64 values
- * (expected/torch.txt), on contiguous and non-contiguous inputs; plus {@link GradCheck} in F64.
- * Adding an op to the tables means adding a row here: {@link #everyTableRowHasACase()} fails otherwise.
+ * ({@link org.tessera.conformance.Reference}), on contiguous and non-contiguous inputs; plus {@link GradCheck} in F64.
+ * The case tables live in {@link org.tessera.conformance.Conformance}, which {@code tessera selftest} runs from the
+ * jar. Adding an op to the op tables means adding a row there: {@link #everyTableRowHasACase()} fails otherwise.
  */
 class OpConformanceTest {
-
-    /** One unary case: the PyTorch key, its input key, the op row it exercises, and the call through the public API. */
-    record UnaryCase(String key, String input, UnaryOp op, Function<Tensor, Tensor> f) {
-        @Override
-        public String toString() {
-            return key;
-        }
-    }
-
-    static final List<UnaryCase> UNARY = List.of(
-            new UnaryCase("neg", "x", UnaryOp.NEG, Tensor::neg),
-            new UnaryCase("exp", "x", UnaryOp.EXP, Tensor::exp),
-            new UnaryCase("log", "xpos", UnaryOp.LOG, Tensor::log),
-            new UnaryCase("sqrt", "xpos", UnaryOp.SQRT, Tensor::sqrt),
-            new UnaryCase("abs", "x", UnaryOp.ABS, Tensor::abs),
-            new UnaryCase("pow3", "x", UnaryOp.POW, t -> t.pow(3)),
-            new UnaryCase("pow_half", "xpos", UnaryOp.POW, t -> t.pow(0.5)),
-            new UnaryCase("powm2", "xpos", UnaryOp.POW, t -> t.pow(-2)),
-            new UnaryCase("tanh", "x", UnaryOp.TANH, Tensor::tanh),
-            new UnaryCase("sigmoid", "x", UnaryOp.SIGMOID, Tensor::sigmoid),
-            new UnaryCase("relu", "x", UnaryOp.RELU, Tensor::relu),
-            new UnaryCase("leakyRelu", "x", UnaryOp.LEAKY_RELU, t -> t.leakyRelu(0.1)),
-            new UnaryCase("elu", "x", UnaryOp.ELU, t -> t.elu(0.7)),
-            new UnaryCase("softplus", "x", UnaryOp.SOFTPLUS, Tensor::softplus),
-            new UnaryCase("clamp", "x", UnaryOp.CLAMP, t -> t.clamp(-1, 1.5)),
-            new UnaryCase("add_s", "x", UnaryOp.ADD_SCALAR, t -> t.add(1.5)),
-            new UnaryCase("sub_s", "x", UnaryOp.ADD_SCALAR, t -> t.sub(0.25)),
-            new UnaryCase("mul_s", "x", UnaryOp.MUL_SCALAR, t -> t.mul(-3)),
-            new UnaryCase("div_s", "x", UnaryOp.DIV_SCALAR, t -> t.div(4)));
-
-    record BinaryCase(String key, BinaryOp op, BiFunction<Tensor, Tensor, Tensor> f) {
-        @Override
-        public String toString() {
-            return key;
-        }
-    }
-
-    static final List<BinaryCase> BINARY = List.of(
-            new BinaryCase("add", BinaryOp.ADD, Tensor::add),
-            new BinaryCase("sub", BinaryOp.SUB, Tensor::sub),
-            new BinaryCase("mul", BinaryOp.MUL, Tensor::mul),
-            new BinaryCase("div", BinaryOp.DIV, Tensor::div),
-            new BinaryCase("maximum", BinaryOp.MAXIMUM, Tensor::maximum),
-            new BinaryCase("minimum", BinaryOp.MINIMUM, Tensor::minimum),
-            new BinaryCase("bceWithLogits", BinaryOp.BCE_WITH_LOGITS, (a, b) -> a.binary(BinaryOp.BCE_WITH_LOGITS, b)));
 
     static List<Object[]> unaryCases() {
         return cross(UNARY);
@@ -106,33 +70,33 @@ class OpConformanceTest {
     @ParameterizedTest(name = "{2} {1} {0}")
     @MethodSource("unaryCases")
     void unaryForwardAndBackward(Device d, DType t, UnaryCase c) {
-        Tensor x = Expected.tensor(c.input, d, t).requiresGrad(true);
-        Tensor y = c.f.apply(x);
+        Tensor x = Expected.tensor(c.input(), d, t).requiresGrad(true);
+        Tensor y = c.f().apply(x);
         y.backward(Expected.tensor("g", d, t));
-        assertClose("unary." + c.key + ".y", y);
-        assertClose("unary." + c.key + ".dx", x.grad());
+        assertClose("unary." + c.key() + ".y", y);
+        assertClose("unary." + c.key() + ".dx", x.grad());
     }
 
     @ParameterizedTest(name = "{2} {1} {0}")
     @MethodSource("unaryCases")
     void unaryOnTransposedView(Device d, DType t, UnaryCase c) {
         // the input is the transpose of a [4, 3] leaf: same values, strides (1, 3)
-        Tensor base = Expected.tensor(c.input, d, t).t().contiguous().detach().requiresGrad(true);
+        Tensor base = Expected.tensor(c.input(), d, t).t().contiguous().detach().requiresGrad(true);
         Tensor x = base.t();
         assertTrue(!x.isContiguous());
-        Tensor y = c.f.apply(x);
+        Tensor y = c.f().apply(x);
         y.backward(Expected.tensor("g", d, t));
-        assertClose("unary." + c.key + ".y", y);
-        assertClose("unary." + c.key + ".dx", base.grad().t());
+        assertClose("unary." + c.key() + ".y", y);
+        assertClose("unary." + c.key() + ".dx", base.grad().t());
     }
 
     @ParameterizedTest(name = "{2} {0}")
     @MethodSource("unaryCases")
     void unaryGradCheck(Device d, DType t, UnaryCase c) {
         if (t != DType.F64) return;
-        Tensor x = Expected.tensor(c.input, d, DType.F64).requiresGrad(true);
-        assertTrue(GradCheck.check(in -> c.f.apply(in.get(0)), List.of(x)));
-        assertTrue(GradCheck.check(in -> c.f.apply(in.get(0).t()), List.of(x)));
+        Tensor x = Expected.tensor(c.input(), d, DType.F64).requiresGrad(true);
+        assertTrue(GradCheck.check(in -> c.f().apply(in.get(0)), List.of(x)));
+        assertTrue(GradCheck.check(in -> c.f().apply(in.get(0).t()), List.of(x)));
     }
 
     // ---- binary, broadcasting [3, 1, 4] with [2, 4] ----
@@ -142,12 +106,12 @@ class OpConformanceTest {
     void binaryBroadcastForwardAndBackward(Device d, DType t, BinaryCase c) {
         Tensor a = Expected.tensor("a", d, t).requiresGrad(true);
         Tensor b = Expected.tensor("b", d, t).requiresGrad(true);
-        Tensor y = c.f.apply(a, b);
+        Tensor y = c.f().apply(a, b);
         assertArrayEquals(new int[] {3, 2, 4}, y.shape());
         y.backward(Expected.tensor("gb", d, t));
-        assertClose("binary." + c.key + ".y", y);
-        assertClose("binary." + c.key + ".da", a.grad());
-        assertClose("binary." + c.key + ".db", b.grad());
+        assertClose("binary." + c.key() + ".y", y);
+        assertClose("binary." + c.key() + ".da", a.grad());
+        assertClose("binary." + c.key() + ".db", b.grad());
     }
 
     @ParameterizedTest(name = "{2} {1} {0}")
@@ -155,10 +119,10 @@ class OpConformanceTest {
     void binaryOnTransposedOperand(Device d, DType t, BinaryCase c) {
         Tensor a = Expected.tensor("a", d, t).requiresGrad(true);
         Tensor bBase = Expected.tensor("b", d, t).t().contiguous().detach().requiresGrad(true);
-        Tensor y = c.f.apply(a, bBase.t());
+        Tensor y = c.f().apply(a, bBase.t());
         y.backward(Expected.tensor("gb", d, t));
-        assertClose("binary." + c.key + ".y", y);
-        assertClose("binary." + c.key + ".db", bBase.grad().t());
+        assertClose("binary." + c.key() + ".y", y);
+        assertClose("binary." + c.key() + ".db", bBase.grad().t());
     }
 
     @ParameterizedTest(name = "{2} {0}")
@@ -167,35 +131,19 @@ class OpConformanceTest {
         if (t != DType.F64) return;
         Tensor a = Expected.tensor("a", d, t).requiresGrad(true);
         Tensor b = Expected.tensor("b", d, t).requiresGrad(true);
-        assertTrue(GradCheck.check(in -> c.f.apply(in.get(0), in.get(1)), List.of(a, b)));
+        assertTrue(GradCheck.check(in -> c.f().apply(in.get(0), in.get(1)), List.of(a, b)));
         // both operands broadcast, one of them through an expanded view
-        assertTrue(GradCheck.check(in -> c.f.apply(in.get(1).expand(3, 2, 4), in.get(0)), List.of(a, b)));
+        assertTrue(GradCheck.check(in -> c.f().apply(in.get(1).expand(3, 2, 4), in.get(0)), List.of(a, b)));
     }
 
     // ---- reductions ----
 
-    static final List<Object[]> REDUCTIONS = List.of(
-            new Object[] {"sum", (Function<Tensor, Tensor>) Tensor::sum},
-            new Object[] {"mean", (Function<Tensor, Tensor>) Tensor::mean},
-            new Object[] {"max", (Function<Tensor, Tensor>) Tensor::max},
-            new Object[] {"sum0", (Function<Tensor, Tensor>) t -> t.sum(0, false)},
-            new Object[] {"sum1k", (Function<Tensor, Tensor>) t -> t.sum(1, true)},
-            new Object[] {"mean0", (Function<Tensor, Tensor>) t -> t.mean(0, false)},
-            new Object[] {"mean1", (Function<Tensor, Tensor>) t -> t.mean(-1, false)},
-            new Object[] {"max0", (Function<Tensor, Tensor>) t -> t.max(0, false)},
-            new Object[] {"max1k", (Function<Tensor, Tensor>) t -> t.max(1, true)},
-            new Object[] {"min", (Function<Tensor, Tensor>) Tensor::min},
-            new Object[] {"min0", (Function<Tensor, Tensor>) t -> t.min(0, false)},
-            new Object[] {"min1k", (Function<Tensor, Tensor>) t -> t.min(1, true)},
-            new Object[] {"norm", (Function<Tensor, Tensor>) Tensor::norm});
-
-    @SuppressWarnings("unchecked")
     @ParameterizedTest(name = "{1} {0}")
     @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void reductions(Device d, DType t) {
-        for (Object[] r : REDUCTIONS) {
-            String key = (String) r[0];
-            Function<Tensor, Tensor> f = (Function<Tensor, Tensor>) r[1];
+        for (ReductionCase r : REDUCTIONS) {
+            String key = r.key();
+            Function<Tensor, Tensor> f = r.f();
             for (boolean transposed : new boolean[] {false, true}) {
                 Tensor base = transposed ? Expected.tensor("x", d, t).t().contiguous().detach().requiresGrad(true)
                         : Expected.tensor("x", d, t).requiresGrad(true);
@@ -238,25 +186,12 @@ class OpConformanceTest {
         if (t == DType.F64) assertTrue(GradCheck.check(in -> in.get(0).permute(1, 2, 0).exp(), List.of(x.detach().requiresGrad(true))));
     }
 
-    static final List<Object[]> MOMENTS = List.of(
-            new Object[] {"var", (Function<Tensor, Tensor>) Tensor::var},
-            new Object[] {"varBiased", (Function<Tensor, Tensor>) x -> x.var(false)},
-            new Object[] {"var1", (Function<Tensor, Tensor>) x -> x.var(1, false)},
-            new Object[] {"var0k", (Function<Tensor, Tensor>) x -> x.var(0, true)},
-            new Object[] {"var1Biased", (Function<Tensor, Tensor>) x -> x.var(1, false, false)},
-            new Object[] {"std", (Function<Tensor, Tensor>) Tensor::std},
-            new Object[] {"stdBiased", (Function<Tensor, Tensor>) x -> x.std(false)},
-            new Object[] {"std1", (Function<Tensor, Tensor>) x -> x.std(1, false)},
-            new Object[] {"std0k", (Function<Tensor, Tensor>) x -> x.std(0, true)},
-            new Object[] {"std1Biased", (Function<Tensor, Tensor>) x -> x.std(1, false, false)});
-
-    @SuppressWarnings("unchecked")
     @ParameterizedTest(name = "{1} {0}")
     @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
     void varianceAndStandardDeviation(Device d, DType t) {
-        for (Object[] m : MOMENTS) {
-            String key = (String) m[0];
-            Function<Tensor, Tensor> f = (Function<Tensor, Tensor>) m[1];
+        for (ReductionCase m : MOMENTS) {
+            String key = m.key();
+            Function<Tensor, Tensor> f = m.f();
             for (boolean transposed : new boolean[] {false, true}) {
                 Tensor base = transposed ? Expected.tensor("x", d, t).t().contiguous().detach().requiresGrad(true)
                         : Expected.tensor("x", d, t).requiresGrad(true);
@@ -313,7 +248,7 @@ class OpConformanceTest {
     static List<Object[]> matmulCases() {
         List<Object[]> out = new ArrayList<>();
         for (Object[] dt : Devices.withFloatDtypes()) {
-            for (String k : List.of("mm", "bmm", "broadcast", "broadcast2", "dot", "mv", "vm")) out.add(new Object[] {dt[0], dt[1], k});
+            for (String k : MATMUL) out.add(new Object[] {dt[0], dt[1], k});
         }
         return out;
     }

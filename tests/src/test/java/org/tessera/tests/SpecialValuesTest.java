@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.tessera.conformance.Conformance;
 import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.Tensor;
@@ -29,11 +30,11 @@ import org.tessera.backend.BinaryOp;
 class SpecialValuesTest {
 
     static List<Object[]> unaryCases() {
-        return cases(OpConformanceTest.UNARY);
+        return cases(Conformance.UNARY);
     }
 
     static List<Object[]> binaryCases() {
-        return cases(OpConformanceTest.BINARY);
+        return cases(Conformance.BINARY);
     }
 
     private static List<Object[]> cases(List<?> cs) {
@@ -54,7 +55,7 @@ class SpecialValuesTest {
 
     @ParameterizedTest(name = "{2} {1} strided={3} {0}")
     @MethodSource("unaryCases")
-    void unaryOps(Device d, DType t, OpConformanceTest.UnaryCase c, boolean strided) {
+    void unaryOps(Device d, DType t, Conformance.UnaryCase c, boolean strided) {
         Tensor values = Expected.tensor("special.x", d, t);
         Tensor leaf, x;
         if (strided) {
@@ -72,7 +73,7 @@ class SpecialValuesTest {
 
     @ParameterizedTest(name = "{2} {1} strided={3} {0}")
     @MethodSource("binaryCases")
-    void binaryOps(Device d, DType t, OpConformanceTest.BinaryCase c, boolean strided) {
+    void binaryOps(Device d, DType t, Conformance.BinaryCase c, boolean strided) {
         // a [64] holds each special value 8 times in a row, b [64] the 8 values 8 times over: every pair once
         Tensor a = Expected.tensor("special.a", d, t).requiresGrad(true);
         Tensor y, db;

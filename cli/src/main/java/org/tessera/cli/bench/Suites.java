@@ -36,6 +36,17 @@ public final class Suites {
         c.add(sumColumns(1 << 20));
         c.add(softmaxCrossEntropy(4096, 100));
         c.add(adam(1 << 20));
+        for (Mlp m : Mlp.CPU_SIZED) c.add(mlpStep(m));
+        return c;
+    }
+
+    /**
+     * The GPU check's suite (bench/gpu/check): square GEMMs from 1024 to 8192, the MLP steps of the other suites
+     * and one GPU-sized MLP step.
+     */
+    public static List<BenchCase> gpu() {
+        List<BenchCase> c = new ArrayList<>();
+        for (int n : new int[] {1024, 2048, 4096, 8192}) c.add(gemm(n, n, n, false));
         for (Mlp m : Mlp.values()) c.add(mlpStep(m));
         return c;
     }
@@ -52,7 +63,7 @@ public final class Suites {
         }
         for (int b : new int[] {256, 4096, 65536}) c.add(softmaxCrossEntropy(b, 100));
         for (int n : new int[] {1 << 16, 1 << 20, 1 << 24}) c.add(adam(n));
-        for (Mlp m : Mlp.values()) c.add(mlpStep(m));
+        for (Mlp m : Mlp.CPU_SIZED) c.add(mlpStep(m));
         return c;
     }
 
@@ -145,7 +156,12 @@ public final class Suites {
     public enum Mlp {
         SEED("784-200-1 relu, batch 1000, MSE, SGD", new int[] {784, 200, 1}, false, 1000, false, false),
         SMALL("64-256-256-1 tanh, batch 64, MSE, SGD", new int[] {64, 256, 256, 1}, true, 64, false, false),
-        LARGE("784-2048-2048-2048-10 relu, batch 512, cross-entropy, Adam", new int[] {784, 2048, 2048, 2048, 10}, false, 512, true, true);
+        LARGE("784-2048-2048-2048-10 relu, batch 512, cross-entropy, Adam", new int[] {784, 2048, 2048, 2048, 10}, false, 512, true, true),
+        /** about 0.6 TFLOP per step: seconds on a CPU, so only the GPU suite runs it */
+        GPU("4096-4096-4096-4096-10 relu, batch 4096, cross-entropy, Adam", new int[] {4096, 4096, 4096, 4096, 10}, false, 4096, true, true);
+
+        /** The steps the quick and full suites time on every device. */
+        public static final List<Mlp> CPU_SIZED = List.of(SEED, SMALL, LARGE);
 
         public final String description;
         final int[] sizes;
@@ -173,6 +189,15 @@ public final class Suites {
                 if (i + 2 < sizes.length) m.add(tanh ? new Tanh() : new ReLU());
             }
             return m;
+        }
+
+        /** Layer widths, input first. */
+        public int[] sizes() {
+            return sizes.clone();
+        }
+
+        public int batch() {
+            return batch;
         }
 
         /** Parameters of the model (for the analytic memory minimum). */

@@ -1,0 +1,296 @@
+package org.tessera.conformance;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.tessera.DType;
+import org.tessera.Device;
+import org.tessera.Scope;
+import org.tessera.Tensor;
+import org.tessera.autograd.GradCheck;
+import org.tessera.backend.BinaryOp;
+import org.tessera.backend.UnaryOp;
+
+/**
+ * The conformance cases: every op of the tables, reductions, moments, softmax, matmul, gather and views, forward and
+ * backward, against PyTorch's float64 values ({@link Reference}), in F32 and (where the device has it) F64, plus
+ * finite-difference gradient checks in F64. One table, two users: the test suite (OpConformanceTest) and
+ * {@code tessera selftest}, which runs it from the jar on a user's device.
+ */
+public final class Conformance {
+    private Conformance() {}
+
+    /** F64 on any backend: only rounding-order differences. */
+    public static final double F64_TOL = 1e-10;
+    /** F32: a few ulps of float through a short chain of ops. */
+    public static final double F32_TOL = 2e-5;
+
+    public static double tol(DType t) {
+        return t == DType.F64 ? F64_TOL : F32_TOL;
+    }
+
+    /** One unary case: the reference key, its input key, the op row it exercises, and the call through the public API. */
+    public record UnaryCase(String key, String input, UnaryOp op, Function<Tensor, Tensor> f) {
+        @Override
+        public String toString() {
+            return key;
+        }
+    }
+
+    public static final List<UnaryCase> UNARY = List.of(
+            new UnaryCase("neg", "x", UnaryOp.NEG, Tensor::neg),
+            new UnaryCase("exp", "x", UnaryOp.EXP, Tensor::exp),
+            new UnaryCase("log", "xpos", UnaryOp.LOG, Tensor::log),
+            new UnaryCase("sqrt", "xpos", UnaryOp.SQRT, Tensor::sqrt),
+            new UnaryCase("abs", "x", UnaryOp.ABS, Tensor::abs),
+            new UnaryCase("pow3", "x", UnaryOp.POW, t -> t.pow(3)),
+            new UnaryCase("pow_half", "xpos", UnaryOp.POW, t -> t.pow(0.5)),
+            new UnaryCase("powm2", "xpos", UnaryOp.POW, t -> t.pow(-2)),
+            new UnaryCase("tanh", "x", UnaryOp.TANH, Tensor::tanh),
+            new UnaryCase("sigmoid", "x", UnaryOp.SIGMOID, Tensor::sigmoid),
+            new UnaryCase("relu", "x", UnaryOp.RELU, Tensor::relu),
+            new UnaryCase("leakyRelu", "x", UnaryOp.LEAKY_RELU, t -> t.leakyRelu(0.1)),
+            new UnaryCase("elu", "x", UnaryOp.ELU, t -> t.elu(0.7)),
+            new UnaryCase("softplus", "x", UnaryOp.SOFTPLUS, Tensor::softplus),
+            new UnaryCase("clamp", "x", UnaryOp.CLAMP, t -> t.clamp(-1, 1.5)),
+            new UnaryCase("add_s", "x", UnaryOp.ADD_SCALAR, t -> t.add(1.5)),
+            new UnaryCase("sub_s", "x", UnaryOp.ADD_SCALAR, t -> t.sub(0.25)),
+            new UnaryCase("mul_s", "x", UnaryOp.MUL_SCALAR, t -> t.mul(-3)),
+            new UnaryCase("div_s", "x", UnaryOp.DIV_SCALAR, t -> t.div(4)));
+
+    public record BinaryCase(String key, BinaryOp op, BiFunction<Tensor, Tensor, Tensor> f) {
+        @Override
+        public String toString() {
+            return key;
+        }
+    }
+
+    public static final List<BinaryCase> BINARY = List.of(
+            new BinaryCase("add", BinaryOp.ADD, Tensor::add),
+            new BinaryCase("sub", BinaryOp.SUB, Tensor::sub),
+            new BinaryCase("mul", BinaryOp.MUL, Tensor::mul),
+            new BinaryCase("div", BinaryOp.DIV, Tensor::div),
+            new BinaryCase("maximum", BinaryOp.MAXIMUM, Tensor::maximum),
+            new BinaryCase("minimum", BinaryOp.MINIMUM, Tensor::minimum),
+            new BinaryCase("bceWithLogits", BinaryOp.BCE_WITH_LOGITS, (a, b) -> a.binary(BinaryOp.BCE_WITH_LOGITS, b)));
+
+    /** A reduction case: reference key (reduce.KEY.y / .dx / .g) and the call. */
+    public record ReductionCase(String key, Function<Tensor, Tensor> f) {}
+
+    public static final List<ReductionCase> REDUCTIONS = List.of(
+            new ReductionCase("sum", Tensor::sum),
+            new ReductionCase("mean", Tensor::mean),
+            new ReductionCase("max", Tensor::max),
+            new ReductionCase("sum0", t -> t.sum(0, false)),
+            new ReductionCase("sum1k", t -> t.sum(1, true)),
+            new ReductionCase("mean0", t -> t.mean(0, false)),
+            new ReductionCase("mean1", t -> t.mean(-1, false)),
+            new ReductionCase("max0", t -> t.max(0, false)),
+            new ReductionCase("max1k", t -> t.max(1, true)),
+            new ReductionCase("min", Tensor::min),
+            new ReductionCase("min0", t -> t.min(0, false)),
+            new ReductionCase("min1k", t -> t.min(1, true)),
+            new ReductionCase("norm", Tensor::norm));
+
+    /** Variance and standard deviation cases (moments.KEY.*): unbiased by default, as PyTorch. */
+    public static final List<ReductionCase> MOMENTS = List.of(
+            new ReductionCase("var", Tensor::var),
+            new ReductionCase("varBiased", x -> x.var(false)),
+            new ReductionCase("var1", x -> x.var(1, false)),
+            new ReductionCase("var0k", x -> x.var(0, true)),
+            new ReductionCase("var1Biased", x -> x.var(1, false, false)),
+            new ReductionCase("std", Tensor::std),
+            new ReductionCase("stdBiased", x -> x.std(false)),
+            new ReductionCase("std1", x -> x.std(1, false)),
+            new ReductionCase("std0k", x -> x.std(0, true)),
+            new ReductionCase("std1Biased", x -> x.std(1, false, false)));
+
+    /** matmul.KEY.a / .b / .g / .y / .da / .db: matrix, batched, broadcast, vector cases. */
+    public static final List<String> MATMUL = List.of("mm", "bmm", "broadcast", "broadcast2", "dot", "mv", "vm");
+
+    // ---- the runner of tessera selftest ----
+
+    /** Why a case failed: the first value out of tolerance, or the exception it threw. */
+    public static final class Mismatch extends RuntimeException {
+        public Mismatch(String message) {
+            super(message);
+        }
+    }
+
+    /** The outcome of one case on one device and dtype: null failure when it passed. */
+    public record Result(String name, DType dtype, int checks, String failure) {
+        public boolean passed() {
+            return failure == null;
+        }
+    }
+
+    /** Checks {@code actual} against reference {@code key}: shape, then every value within the dtype's tolerance. */
+    public static void check(String key, Tensor actual) {
+        Reference.Entry e = Reference.get(key);
+        if (!Arrays.equals(e.shape(), actual.shape())) {
+            throw new Mismatch(key + ": shape " + Arrays.toString(actual.shape()) + ", expected " + Arrays.toString(e.shape()));
+        }
+        check(key, e.values(), actual.toDoubleArray(), tol(actual.dtype()));
+    }
+
+    /** |actual - expected| <= tol (1 + |expected|) element by element; NaN matches only NaN. */
+    public static void check(String what, double[] expected, double[] actual, double tol) {
+        if (expected.length != actual.length) throw new Mismatch(what + ": " + actual.length + " values, expected " + expected.length);
+        for (int i = 0; i < expected.length; i++) {
+            double diff = Math.abs(actual[i] - expected[i]);
+            boolean same = actual[i] == expected[i] || Double.isNaN(expected[i]) && Double.isNaN(actual[i]);
+            if (!same && !(diff <= tol + tol * Math.abs(expected[i]))) {
+                throw new Mismatch(what + ": element " + i + " is " + actual[i] + ", expected " + expected[i] + " (difference " + diff
+                        + ", tolerance " + tol + ")");
+            }
+        }
+    }
+
+    private static void gradCheck(String what, Function<List<Tensor>, Tensor> f, List<Tensor> inputs) {
+        try {
+            if (!GradCheck.check(f, inputs)) throw new Mismatch(what + ": gradient check failed");
+        } catch (GradCheck.Mismatch e) {
+            throw new Mismatch(what + ": " + e.getMessage());
+        }
+    }
+
+    /** A named case that checks one device and dtype; returns how many comparisons it made. */
+    private record Case(String name, BiFunction<Device, DType, Integer> run) {}
+
+    private static List<Case> cases() {
+        List<Case> out = new ArrayList<>();
+        for (UnaryCase c : UNARY) {
+            out.add(new Case("unary " + c.key, (d, t) -> {
+                Tensor x = Reference.tensor(c.input, d, t).requiresGrad(true);
+                Tensor y = c.f.apply(x);
+                y.backward(Reference.tensor("g", d, t));
+                check("unary." + c.key + ".y", y);
+                check("unary." + c.key + ".dx", x.grad());
+                Tensor base = Reference.tensor(c.input, d, t).t().contiguous().detach().requiresGrad(true);
+                Tensor yt = c.f.apply(base.t());
+                yt.backward(Reference.tensor("g", d, t));
+                check("unary." + c.key + ".y", yt);
+                check("unary." + c.key + ".dx", base.grad().t());
+                if (t == DType.F64) gradCheck("unary " + c.key, in -> c.f.apply(in.get(0)), List.of(Reference.tensor(c.input, d, t).requiresGrad(true)));
+                return t == DType.F64 ? 5 : 4;
+            }));
+        }
+        for (BinaryCase c : BINARY) {
+            out.add(new Case("binary " + c.key, (d, t) -> {
+                Tensor a = Reference.tensor("a", d, t).requiresGrad(true), b = Reference.tensor("b", d, t).requiresGrad(true);
+                Tensor y = c.f.apply(a, b);
+                y.backward(Reference.tensor("gb", d, t));
+                check("binary." + c.key + ".y", y);
+                check("binary." + c.key + ".da", a.grad());
+                check("binary." + c.key + ".db", b.grad());
+                if (t == DType.F64) gradCheck("binary " + c.key, in -> c.f.apply(in.get(0), in.get(1)), List.of(a.detach().requiresGrad(true), b.detach().requiresGrad(true)));
+                return t == DType.F64 ? 4 : 3;
+            }));
+        }
+        for (ReductionCase r : REDUCTIONS) out.add(reduction("reduce", r));
+        for (ReductionCase r : MOMENTS) out.add(reduction("moments", r));
+        for (int dim = 0; dim < 2; dim++) {
+            for (boolean log : new boolean[] {false, true}) {
+                String key = (log ? "logSoftmax" : "softmax") + dim;
+                int dd = dim;
+                Function<Tensor, Tensor> f = log ? x -> x.logSoftmax(dd) : x -> x.softmax(dd);
+                out.add(new Case(key, (d, t) -> {
+                    Tensor x = Reference.tensor("x", d, t).requiresGrad(true);
+                    Tensor y = f.apply(x);
+                    y.backward(Reference.tensor("g", d, t));
+                    check(key + ".y", y);
+                    check(key + ".dx", x.grad());
+                    if (t == DType.F64) gradCheck(key, in -> f.apply(in.get(0)), List.of(x.detach().requiresGrad(true)));
+                    return t == DType.F64 ? 3 : 2;
+                }));
+            }
+        }
+        for (String k : MATMUL) {
+            out.add(new Case("matmul " + k, (d, t) -> {
+                Tensor a = Reference.tensor("matmul." + k + ".a", d, t).requiresGrad(true);
+                Tensor b = Reference.tensor("matmul." + k + ".b", d, t).requiresGrad(true);
+                Tensor y = a.matmul(b);
+                y.backward(Reference.tensor("matmul." + k + ".g", d, t));
+                check("matmul." + k + ".y", y);
+                check("matmul." + k + ".da", a.grad());
+                check("matmul." + k + ".db", b.grad());
+                if (t == DType.F64) gradCheck("matmul " + k, in -> in.get(0).matmul(in.get(1)), List.of(a.detach().requiresGrad(true), b.detach().requiresGrad(true)));
+                return t == DType.F64 ? 4 : 3;
+            }));
+        }
+        out.add(new Case("matmul transposed operands", (d, t) -> {
+            Tensor a = Reference.tensor("matmul.mm.a", d, t), b = Reference.tensor("matmul.mm.b", d, t);
+            double[] expected = Reference.values("matmul.mm.y");
+            Tensor aT = a.t().contiguous(), bT = b.t().contiguous();
+            check("matmul aT^T b", expected, aT.t().matmul(b).toDoubleArray(), tol(t));
+            check("matmul a bT^T", expected, a.matmul(bT.t()).toDoubleArray(), tol(t));
+            check("matmul aT^T bT^T", expected, aT.t().matmul(bT.t()).toDoubleArray(), tol(t));
+            return 3;
+        }));
+        out.add(new Case("gather", (d, t) -> {
+            Tensor src = Reference.tensor("gather.src", d, t).requiresGrad(true);
+            Tensor index = Tensor.of(d, new int[] {0, 3, 2, 2, 1, 0}, 3, 2);
+            Tensor y = src.gather(1, index);
+            y.backward(Tensor.of(d, new double[] {1, 2, 3, 4, 5, 6}, 3, 2).to(t));
+            check("gather.y", y);
+            check("gather.dx", src.grad());
+            return 2;
+        }));
+        out.add(new Case("permute", (d, t) -> {
+            Tensor x = Reference.tensor("permute.x", d, t).requiresGrad(true);
+            Tensor y = x.permute(2, 0, 1);
+            y.backward(Reference.tensor("permute.g", d, t));
+            check("permute.y", y);
+            check("permute.dx", x.grad());
+            return 2;
+        }));
+        return out;
+    }
+
+    private static Case reduction(String family, ReductionCase r) {
+        return new Case(family + " " + r.key, (d, t) -> {
+            int checks = 0;
+            for (boolean transposed : new boolean[] {false, true}) {
+                Tensor base = transposed ? Reference.tensor("x", d, t).t().contiguous().detach().requiresGrad(true)
+                        : Reference.tensor("x", d, t).requiresGrad(true);
+                Tensor y = r.f.apply(transposed ? base.t() : base);
+                y.backward(Reference.tensor(family + "." + r.key + ".g", d, t));
+                check(family + "." + r.key + ".y", y);
+                check(family + "." + r.key + ".dx", transposed ? base.grad().t() : base.grad());
+                checks += 2;
+            }
+            return checks;
+        });
+    }
+
+    /** The names of the cases, in the order {@link #run} runs them. */
+    public static List<String> caseNames() {
+        return cases().stream().map(Case::name).toList();
+    }
+
+    /**
+     * Runs every case on {@code device} in each of {@code dtypes}, reporting each outcome as it finishes. A case that
+     * throws (a kernel that fails to build, a device error) is a failure with the exception's message, not an abort.
+     */
+    public static List<Result> run(Device device, List<DType> dtypes, Consumer<Result> progress) {
+        List<Result> results = new ArrayList<>();
+        for (DType t : dtypes) {
+            for (Case c : cases()) {
+                Result r;
+                try (Scope s = Scope.open()) {
+                    int checks = c.run.apply(device, t);
+                    device.synchronize();
+                    r = new Result(c.name, t, checks, null);
+                } catch (RuntimeException e) {
+                    r = new Result(c.name, t, 0, e.getClass().getSimpleName() + ": " + e.getMessage());
+                }
+                results.add(r);
+                progress.accept(r);
+            }
+        }
+        return results;
+    }
+}
