@@ -4,7 +4,9 @@
   /usr/bin/python3 bench/peers/peer.py torch|numpy CASES_FILE|- [quick|full]
 
 CASES_FILE (or stdin for -, answered line by line) has one case per line: <key> TAB <spec>, specs as org.tessera.cli.bench.Suites writes them
-("gemm M K N", "add N", "sum_rows R C", "sum_cols R C", "softmax_ce ROWS CLASSES", "adam N", "mlp seed|small|large").
+("gemm M K N", "add N", "sum_rows R C", "sum_cols R C", "softmax_ce ROWS CLASSES", "adam N", "mlp seed|small|large|gpu").
+TESSERA_PEER_DEVICE=cuda runs the torch cases on the GPU (bench/gpu/check): fp32 with TF32 off, each iteration
+ending in torch.cuda.synchronize() as Tessera's harness synchronises its device.
 Prints <key> TAB <median seconds per iteration> TAB <min> TAB <max>, or <key> TAB missing TAB <why> for work this
 library does not do (NumPy has no autograd). Timing as Tessera's harness: warm-up, then samples of several
 iterations, median. Threads: torch.set_num_threads(OMP_NUM_THREADS) (the command passes Tessera's thread count).
@@ -31,11 +33,31 @@ def timed(fn, warm, samples, sample_s):
     return out[len(out) // 2], out[0], out[-1]
 
 
+DEVICE = os.environ.get("TESSERA_PEER_DEVICE", "cpu")
+
+
+def synchronized(fn):
+    """fn followed by a device synchronisation when the peer runs on CUDA (kernels are queued asynchronously)."""
+    if DEVICE == "cpu":
+        return fn
+    import torch
+
+    def run():
+        fn()
+        torch.cuda.synchronize()
+    return run
+
+
 def torch_case(spec):
+    fn = torch_body(spec)
+    return None if fn is None else synchronized(fn)
+
+
+def torch_body(spec):
     import torch
     op, *a = spec.split()
     g = torch.Generator().manual_seed(1)
-    r = lambda *s: torch.randn(*s, generator=g)
+    r = lambda *s: torch.randn(*s, generator=g).to(DEVICE)
     if op == "gemm":
         m, k, n = map(int, a)
         x, y = r(m, k), r(k, n)
@@ -50,7 +72,7 @@ def torch_case(spec):
     if op == "softmax_ce":
         rows, classes = int(a[0]), int(a[1])
         logits = r(rows, classes).requires_grad_(True)
-        labels = torch.arange(rows) * 7 % classes
+        labels = (torch.arange(rows) * 7 % classes).to(DEVICE)
 
         def step():
             logits.grad = None
@@ -66,15 +88,16 @@ def torch_case(spec):
         sizes, act, batch, ce, adam = {
             "seed": ([784, 200, 1], torch.nn.ReLU, 1000, False, False),
             "small": ([64, 256, 256, 1], torch.nn.Tanh, 64, False, False),
-            "large": ([784, 2048, 2048, 2048, 10], torch.nn.ReLU, 512, True, True)}[a[0]]
+            "large": ([784, 2048, 2048, 2048, 10], torch.nn.ReLU, 512, True, True),
+            "gpu": ([4096, 4096, 4096, 4096, 10], torch.nn.ReLU, 4096, True, True)}[a[0]]
         layers = []
         for i in range(len(sizes) - 1):
             layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
             if i + 2 < len(sizes):
                 layers.append(act())
-        model = torch.nn.Sequential(*layers)
+        model = torch.nn.Sequential(*layers).to(DEVICE)
         x = r(batch, sizes[0])
-        y = torch.arange(batch) % sizes[-1] if ce else r(batch, sizes[-1])
+        y = (torch.arange(batch) % sizes[-1]).to(DEVICE) if ce else r(batch, sizes[-1])
         opt = torch.optim.Adam(model.parameters(), lr=1e-4) if adam else torch.optim.SGD(model.parameters(), lr=1e-3)
         loss = torch.nn.functional.cross_entropy if ce else torch.nn.functional.mse_loss
 
@@ -116,6 +139,9 @@ def main():
         if lib == "torch":
             import torch
             torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "0")) or torch.get_num_threads())
+            if DEVICE != "cpu":
+                torch.backends.cuda.matmul.allow_tf32 = False    # fp32 as Tessera computes it
+                torch.backends.cudnn.allow_tf32 = False
             make = torch_case
         else:
             import numpy  # noqa: F401
