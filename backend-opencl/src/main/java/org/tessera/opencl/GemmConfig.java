@@ -169,6 +169,9 @@ record GemmConfig(int tm, int tn, int wgM, int wgN, int vw, boolean localMem, in
         return SPACE;
     }
 
+    /** The largest local-memory footprint (F32) in the search space. */
+    static final long MAX_LOCAL_BYTES = 48 << 10;
+
     private static final Set<GemmConfig> SPACE = java.util.Collections.unmodifiableSet(enumerateSpace());
 
     private static Set<GemmConfig> enumerateSpace() {
@@ -176,6 +179,9 @@ record GemmConfig(int tm, int tn, int wgM, int wgN, int vw, boolean localMem, in
         for (boolean gpu : new boolean[] {false, true}) base.addAll(coarse(gpu, true));
         Set<GemmConfig> all = new LinkedHashSet<>(base);
         for (GemmConfig c : base) all.addAll(c.neighbours());
+        // what common GPUs can run: OpenCL reports 48 KiB of local memory on NVIDIA (64 on AMD and Intel) and
+        // at most 1024 work-items per group; bigger members could never be checked here nor picked there
+        all.removeIf(c -> c.localBytes(DType.F32) > MAX_LOCAL_BYTES || c.workGroupSize() > 1024);
         return all;
     }
 

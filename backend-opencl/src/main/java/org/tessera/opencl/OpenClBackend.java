@@ -88,6 +88,7 @@ final class OpenClBackend implements Backend {
         this.programs = new ProgramCache(context, device);
         this.pool = new ClBufferPool(context, memoryLimit);
         this.columnSumOutputs = Integer.getInteger("tessera.opencl.columnSumOutputs", 4 * LOCAL * Math.max(1, device.computeUnits()));
+        this.rowGroupMin = Integer.getInteger("tessera.opencl.rowGroupMin", device.gpu() ? 32 : 4096);
     }
 
     @Override
@@ -421,11 +422,31 @@ final class OpenClBackend implements Backend {
         }
     }
 
+    /**
+     * Row length from which softmax, log-softmax and cross-entropy take one work-group per row (the *_rows kernels)
+     * instead of one work-item: 32 on a GPU (thousands of rows of class scores are too few work-items for it), 4096
+     * on a CPU device, whose cores each walk a short row fastest alone (property tessera.opencl.rowGroupMin; the
+     * oclgrind run sets 1 so its small cases reach the group kernels).
+     */
+    private final int rowGroupMin;
+
+    /** Whether these rows get a work-group each: long rows, or (on any device) too few rows to occupy it. */
+    private boolean rowGroups(RowSplit s) {
+        return s.rowLength >= rowGroupMin || (s.rowLength >= 64 && s.outputs < LOCAL * Math.max(1, device.computeUnits()));
+    }
+
+    /** One work-group per row, or one work-item per row rounded up to LOCAL. */
+    private long[][] rowGeometry(RowSplit s, boolean groups) {
+        return groups ? new long[][] {{(long) s.outputs * RLOCAL}, {RLOCAL}} : new long[][] {{roundUp(s.outputs, LOCAL)}, {LOCAL}};
+    }
+
     @Override
     public void softmax(Strided x, int dim, boolean log, Strided out) {
         RowSplit s = RowSplit.of(new int[] {dim}, x, out);
         if (s.outputs == 0 || s.rowLength == 0) return;
-        launch(x.dtype(), Program.REDUCE, "softmax_forward", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
+        boolean groups = rowGroups(s);
+        long[][] g = rowGeometry(s, groups);
+        launch(x.dtype(), Program.REDUCE, groups ? "softmax_forward_rows" : "softmax_forward", g[0], g[1],
                 x.buffer(), out.buffer(), rows(s, x.offset(), out.offset()), log ? 1 : 0);
     }
 
@@ -433,7 +454,9 @@ final class OpenClBackend implements Backend {
     public void softmaxBackward(Strided y, Strided dy, int dim, boolean log, Strided dx) {
         RowSplit s = RowSplit.of(new int[] {dim}, y, dy, dx);
         if (s.outputs == 0 || s.rowLength == 0) return;
-        launch(dx.dtype(), Program.REDUCE, "softmax_backward", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
+        boolean groups = rowGroups(s);
+        long[][] g = rowGeometry(s, groups);
+        launch(dx.dtype(), Program.REDUCE, groups ? "softmax_backward_rows" : "softmax_backward", g[0], g[1],
                 y.buffer(), dy.buffer(), dx.buffer(), rows(s, y.offset(), dy.offset(), dx.offset()), log ? 1 : 0);
     }
 
@@ -444,7 +467,7 @@ final class OpenClBackend implements Backend {
 
     @Override
     public void crossEntropyBackward(Strided logits, Strided labels, Strided losses, Strided dLosses, Strided dLogits) {
-        // one work-item per row recomputes the row's log-sum-exp: the forward's losses are not needed
+        // the backward recomputes each row's log-sum-exp: the forward's losses are not needed
         crossEntropy(logits, labels, dLosses, dLogits);
     }
 
@@ -452,7 +475,9 @@ final class OpenClBackend implements Backend {
         RowSplit s = RowSplit.of(new int[] {1}, logits, dLogits == null ? logits : dLogits);
         if (s.outputs == 0) return;
         DType t = logits.dtype();
-        launch(t, Program.REDUCE, "cross_entropy", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
+        boolean groups = rowGroups(s);
+        long[][] g = rowGeometry(s, groups);
+        launch(t, Program.REDUCE, groups ? "cross_entropy_rows" : "cross_entropy", g[0], g[1],
                 logits.buffer(), labels.buffer(), perRow.buffer(), dLogits == null ? dummy(t) : dLogits.buffer(),
                 rows(s, logits.offset(), dLogits == null ? 0 : dLogits.offset()), labels.strides()[0], labels.offset(),
                 perRow.strides()[0], perRow.offset(), dLogits == null ? 0 : 1);

@@ -46,6 +46,10 @@ class GemmKernelsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("configs")
     void matchesNaiveProduct(GemmConfig cfg) {
+        ClDevice d = OpenClRuntime.devices().get(0);
+        assumeTrue(cfg.fits(d.limits(), DType.F32), () -> cfg + " needs " + cfg.localBytes(DType.F32) + " B of local memory and "
+                + cfg.workGroupSize() + " work-items per group; " + d.name() + " has " + d.limits().localMemory() + " B and "
+                + d.limits().maxWorkGroupSize() + " (the tuner never picks it there)");
         int[][] sizes = {{1, 1, 1}, {cfg.tileM() + 3, 19, cfg.tileN() + 5}, {5, 2 * cfg.kt() + 1, 7}};
         for (int[] s : sizes) {
             for (int t = 0; t < 4; t++) check(cfg, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0);

@@ -2,7 +2,9 @@
 //
 // Reductions: one work-group of RLOCAL work-items per output element; each work-item strides over the row,
 // then a tree in local memory combines the partials. Geometry: global = outputs * RLOCAL, local = RLOCAL.
-// Row ops: one work-item per row (rows are class scores: short); global = outputs rounded up to 64.
+// Row ops (softmax, log-softmax, cross-entropy): one work-item per row for short rows (class scores on a CPU
+// device); global = outputs rounded up to 64. The *_rows variants take one work-group of RLOCAL per row and
+// reduce in local memory, for long rows and for GPUs (org.tessera.opencl.OpenClBackend#rowGroups decides).
 // Operands are described by a Rows struct: kept dims index the outputs, row dims are reduced
 // (org.tessera.backend.RowSplit). Accumulation is in ACC (double where the device has fp64).
 #ifndef RLOCAL
@@ -221,4 +223,93 @@ __kernel void reduce_sum_columns(__global const T* x, __global T* out, const Row
     ACC s = 0;
     for (int j = 0; j < R.row_length; j++) s += (ACC) x[base + row_offset(&R, 0, j)];
     out[kept_offset(&R, 1, o)] = (T) (mean ? s / R.row_length : s);
+}
+
+// ---- row ops with one work-group per row ------------------------------------------------------------------
+// Each work-item strides over the row; the maximum and the sums go through local-memory trees. Geometry:
+// global = outputs * RLOCAL, local = RLOCAL. Same operands and results as the one-work-item kernels above.
+
+inline void combine_max(__local ACC* part, int lid) {
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int w = RLOCAL / 2; w > 0; w >>= 1) {
+        if (lid < w) part[lid] = fmax(part[lid], part[lid + w]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+}
+
+// The row's maximum (m) and sum of exp(x - m) (s), every work-item of the group getting both.
+inline void row_max_and_sum(__global const T* x, const Rows* R, int k, int base, __local ACC* part, __local int* unused,
+                            int lid, ACC* m, ACC* s) {
+    ACC v = -INFINITY;
+    for (int j = lid; j < R->row_length; j += RLOCAL) v = fmax(v, (ACC) x[base + row_offset(R, k, j)]);
+    part[lid] = v;
+    combine_max(part, lid);
+    ACC mm = part[0];
+    barrier(CLK_LOCAL_MEM_FENCE);                 // everyone has read part[0] before it is overwritten
+    ACC t = 0;
+    for (int j = lid; j < R->row_length; j += RLOCAL) t += exp((ACC) x[base + row_offset(R, k, j)] - mm);
+    part[lid] = t;
+    combine_partials(part, unused, lid, false);
+    *m = mm;
+    *s = part[0];
+}
+
+__kernel __attribute__((reqd_work_group_size(RLOCAL, 1, 1)))
+void softmax_forward_rows(__global const T* x, __global T* out, const Rows R, const int log_softmax) {
+    __local ACC part[RLOCAL];
+    __local int unused[RLOCAL];
+    int o = get_group_id(0), lid = get_local_id(0);
+    int xb = kept_offset(&R, 0, o), ob = kept_offset(&R, 1, o);
+    ACC m, s;
+    row_max_and_sum(x, &R, 0, xb, part, unused, lid, &m, &s);
+    ACC lse = m + log(s);
+    for (int j = lid; j < R.row_length; j += RLOCAL) {
+        ACC v = (ACC) x[xb + row_offset(&R, 0, j)];
+        out[ob + row_offset(&R, 1, j)] = (T) (log_softmax ? v - lse : exp(v - m) / s);
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(RLOCAL, 1, 1)))
+void softmax_backward_rows(__global const T* y, __global const T* dy, __global T* dx, const Rows R, const int log_softmax) {
+    __local ACC part[RLOCAL];
+    __local int unused[RLOCAL];
+    int o = get_group_id(0), lid = get_local_id(0);
+    int yb = kept_offset(&R, 0, o), gb = kept_offset(&R, 1, o), xb = kept_offset(&R, 2, o);
+    ACC t = 0;
+    for (int j = lid; j < R.row_length; j += RLOCAL) {
+        ACC g = (ACC) dy[gb + row_offset(&R, 1, j)];
+        t += log_softmax ? g : g * (ACC) y[yb + row_offset(&R, 0, j)];
+    }
+    part[lid] = t;
+    combine_partials(part, unused, lid, false);
+    ACC s = part[0];
+    for (int j = lid; j < R.row_length; j += RLOCAL) {
+        ACC g = (ACC) dy[gb + row_offset(&R, 1, j)];
+        ACC v = (ACC) y[yb + row_offset(&R, 0, j)];
+        dx[xb + row_offset(&R, 2, j)] = (T) (log_softmax ? g - exp(v) * s : v * (g - s));
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(RLOCAL, 1, 1)))
+void cross_entropy_rows(__global const T* logits, __global const int* labels, __global T* per_row, __global T* dlogits,
+                        const Rows R, const int label_stride, const int label_offset, const int row_stride,
+                        const int row_offset_, const int backward) {
+    __local ACC part[RLOCAL];
+    __local int unused[RLOCAL];
+    int n = get_group_id(0), lid = get_local_id(0);
+    int xb = kept_offset(&R, 0, n);
+    ACC m, s;
+    row_max_and_sum(logits, &R, 0, xb, part, unused, lid, &m, &s);
+    int label = labels[label_offset + n * label_stride];
+    int at = row_offset_ + n * row_stride;
+    if (!backward) {
+        if (lid == 0) per_row[at] = (T) (m + log(s) - (ACC) logits[xb + row_offset(&R, 0, label)]);
+        return;
+    }
+    ACC g = (ACC) per_row[at];
+    int db = kept_offset(&R, 1, n);
+    for (int j = lid; j < R.row_length; j += RLOCAL) {
+        ACC p = exp((ACC) logits[xb + row_offset(&R, 0, j)] - m) / s;
+        dlogits[db + row_offset(&R, 1, j)] = (T) (g * (p - (j == label ? 1 : 0)));
+    }
 }
