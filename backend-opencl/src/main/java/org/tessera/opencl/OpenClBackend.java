@@ -89,6 +89,7 @@ final class OpenClBackend implements Backend {
         this.pool = new ClBufferPool(context, memoryLimit);
         this.columnSumOutputs = Integer.getInteger("tessera.opencl.columnSumOutputs", 4 * LOCAL * Math.max(1, device.computeUnits()));
         this.rowGroupMin = Integer.getInteger("tessera.opencl.rowGroupMin", device.gpu() ? 32 : 4096);
+        this.tiledColumnSums = System.getProperty("tessera.opencl.columnSums", device.gpu() ? "tiled" : "items").equals("tiled");
     }
 
     @Override
@@ -365,8 +366,13 @@ final class OpenClBackend implements Backend {
         int kept = s.keptShape.length;
         if ((op == ReduceOp.SUM || op == ReduceOp.MEAN) && kept > 0 && s.keptStrides[0][kept - 1] == 1
                 && s.outputs >= columnSumOutputs) {
-            launch(t, Program.REDUCE, "reduce_sum_columns", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
-                    x.buffer(), out.buffer(), rows, op == ReduceOp.MEAN ? 1 : 0);
+            if (tiledColumnSums) {
+                launch(t, Program.REDUCE, "reduce_sum_columns_tiled", new long[] {roundUp(s.outputs, COLUMN_TILE_X), COLUMN_TILE_Y},
+                        new long[] {COLUMN_TILE_X, COLUMN_TILE_Y}, x.buffer(), out.buffer(), rows, op == ReduceOp.MEAN ? 1 : 0);
+            } else {
+                launch(t, Program.REDUCE, "reduce_sum_columns", new long[] {roundUp(s.outputs, LOCAL)}, new long[] {LOCAL},
+                        x.buffer(), out.buffer(), rows, op == ReduceOp.MEAN ? 1 : 0);
+            }
             return;
         }
         int chunks = chunksPerRow(s.outputs, s.rowLength);
@@ -393,6 +399,13 @@ final class OpenClBackend implements Backend {
      * unit; property tessera.opencl.columnSumOutputs, set to 1 in the oclgrind run).
      */
     private final int columnSumOutputs;
+    /** reduce.cl's CTX x CTY work-group of the tiled column sum. */
+    static final int COLUMN_TILE_X = 32, COLUMN_TILE_Y = 8;
+    /**
+     * Column sums as a tiled reduction (several work-items per column) on GPUs, one work-item per column on CPU
+     * devices, where each core walks its columns fastest alone (property tessera.opencl.columnSums=tiled|items).
+     */
+    private final boolean tiledColumnSums;
 
     /**
      * How many pieces each row is cut into: 1 (one work-group per output) unless there are too few outputs to

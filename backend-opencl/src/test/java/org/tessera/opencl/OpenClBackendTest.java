@@ -198,4 +198,40 @@ class OpenClBackendTest {
         assertEquals(-1, OpenClBackend.repeatedBlock(new org.tessera.backend.Strided(null, new int[] {3, 4}, new int[] {1, 3}, 0)));
         assertEquals(-1, OpenClBackend.repeatedBlock(new org.tessera.backend.Strided(null, new int[] {3, 2, 4}, new int[] {4, 0, 1}, 0)));
     }
+
+    @Test
+    void tiledColumnSumsMatchTheOneWorkItemKernel() {
+        int rows = 37, cols = 45;   // neither a multiple of the 32 x 8 tile
+        float[] x = new float[rows * cols];
+        for (int i = 0; i < x.length; i++) x[i] = org.tessera.Rng.uniform32(3, i) - 0.5f;
+        double[] want = new double[cols];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) want[c] += x[r * cols + c];
+        String saved = System.getProperty("tessera.opencl.columnSums"), outputs = System.getProperty("tessera.opencl.columnSumOutputs");
+        for (String kernel : List.of("tiled", "items")) {
+            System.setProperty("tessera.opencl.columnSums", kernel);
+            System.setProperty("tessera.opencl.columnSumOutputs", "1");
+            OpenClBackend be = new OpenClBackend(first());
+            try {
+                Buffer in = be.allocate(DType.F32, x.length), out = be.allocate(DType.F32, cols);
+                be.write(in, x);
+                for (org.tessera.backend.ReduceOp op : List.of(org.tessera.backend.ReduceOp.SUM, org.tessera.backend.ReduceOp.MEAN)) {
+                    be.reduce(op, new org.tessera.backend.Strided(in, new int[] {rows, cols}, new int[] {cols, 1}, 0),
+                            new org.tessera.backend.Strided(out, new int[] {1, cols}, new int[] {cols, 1}, 0));
+                    float[] got = new float[cols];
+                    be.read(new org.tessera.backend.Strided(out, new int[] {cols}, new int[] {1}, 0), got);
+                    double scale = op == org.tessera.backend.ReduceOp.MEAN ? 1.0 / rows : 1;
+                    for (int c = 0; c < cols; c++) assertEquals(want[c] * scale, got[c], 1e-5, kernel + " " + op + " column " + c);
+                }
+            } finally {
+                be.close();
+                restore("tessera.opencl.columnSums", saved);
+                restore("tessera.opencl.columnSumOutputs", outputs);
+            }
+        }
+    }
+
+    private static void restore(String key, String value) {
+        if (value == null) System.clearProperty(key);
+        else System.setProperty(key, value);
+    }
 }

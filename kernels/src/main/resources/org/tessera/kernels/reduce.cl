@@ -313,3 +313,32 @@ void cross_entropy_rows(__global const T* logits, __global const int* labels, __
         dlogits[db + row_offset(&R, 1, j)] = (T) (g * (p - (j == label ? 1 : 0)));
     }
 }
+
+// ---- column sums as a tiled reduction (GPUs) -----------------------------------------------------------------
+// The same sums as reduce_sum_columns, with CTY work-items per column: a CTX x CTY work-group covers CTX
+// neighbouring columns (coalesced reads), each work-item summing every CTY-th row, then the CTY partials of a
+// column are added in local memory. CTY times the work-items for the same outputs: a GPU needs them (1024
+// columns are 1024 work-items otherwise). Geometry: global = (outputs rounded up to CTX, CTY), local = (CTX, CTY).
+#ifndef CTX
+#define CTX 32
+#endif
+#ifndef CTY
+#define CTY 8
+#endif
+__kernel __attribute__((reqd_work_group_size(CTX, CTY, 1)))
+void reduce_sum_columns_tiled(__global const T* x, __global T* out, const Rows R, const int mean) {
+    __local ACC part[CTY][CTX];
+    int lx = get_local_id(0), ly = get_local_id(1), o = get_group_id(0) * CTX + lx;
+    ACC s = 0;
+    if (o < R.outputs) {
+        int base = kept_offset(&R, 0, o);
+        for (int j = ly; j < R.row_length; j += CTY) s += (ACC) x[base + row_offset(&R, 0, j)];
+    }
+    part[ly][lx] = s;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (ly == 0 && o < R.outputs) {
+        ACC t = 0;
+        for (int k = 0; k < CTY; k++) t += part[k][lx];
+        out[kept_offset(&R, 1, o)] = (T) (mean ? t / R.row_length : t);
+    }
+}
