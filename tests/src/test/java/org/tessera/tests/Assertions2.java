@@ -8,10 +8,10 @@ import org.tessera.Tensor;
 
 /** Value comparisons with stated tolerances: |actual - expected| <= atol + rtol * |expected|. */
 public final class Assertions2 {
-    /** F64 on any backend: only rounding-order differences. */
-    public static final double F64_TOL = 1e-10;
+    /** F64 on any backend: only rounding-order differences (the tolerances of {@code tessera selftest}). */
+    public static final double F64_TOL = org.tessera.conformance.Conformance.F64_TOL;
     /** F32: a few ulps of float through a short chain of ops. */
-    public static final double F32_TOL = 2e-5;
+    public static final double F32_TOL = org.tessera.conformance.Conformance.F32_TOL;
 
     private Assertions2() {}
 
