@@ -5,6 +5,7 @@ import static org.jocl.CL.*;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -575,10 +576,48 @@ final class OpenClBackend implements Backend {
                     GemmTuner.Result r = new GemmTuner(this).tune(c, m, n, k, tuneMode, tuneMode.budget(), t -> {});
                     chosen = r.winner();
                     tuneCache.store(c, new TuneCache.Entry(r.winner(), r.winnerGflops(), r.shape()));
+                    releaseLosers(c, r);
                 }
             }
             gemmConfigs.put(c, chosen);
             return chosen;
+        }
+    }
+
+    /** After a search: releases what the candidates built, except the winner, the default and other classes' choices. */
+    void releaseLosers(GemmClass c, GemmTuner.Result r) {
+        Set<GemmConfig> keep = new java.util.HashSet<>(gemmConfigs.values());
+        keep.add(r.winner());
+        keep.add(GemmConfig.defaultFor(device, c));
+        for (GemmTuner.Trial t : r.trials()) if (!keep.contains(t.config())) releaseGemm(c.dtype(), t.config());
+    }
+
+    /**
+     * Releases the kernels and programs a losing candidate built (every transpose variant), so tuning leaves only
+     * the winners on the device; a later use would simply build them again.
+     */
+    void releaseGemm(DType t, GemmConfig cfg) {
+        synchronized (lock) {
+            if (closed) return;
+            Map<String, cl_kernel> byName = kernels.get(t);
+            String source = KernelSource.source(t, Program.GEMM, device.fp64());
+            for (int v = 0; v < 4; v++) {
+                String extra = cfg.defines((v & 1) != 0, (v & 2) != 0);
+                cl_kernel k = byName == null ? null : byName.remove("gemm" + extra);
+                if (k != null) {
+                    lastArgs.remove(k);
+                    clReleaseKernel(k);
+                }
+                programs.release(source, KernelSource.options(t, device) + extra);
+            }
+        }
+    }
+
+    /** How many GEMM kernels (configurations x transpose variants) this backend holds for a dtype. */
+    int gemmKernels(DType t) {
+        synchronized (lock) {
+            Map<String, cl_kernel> byName = kernels.get(t);
+            return byName == null ? 0 : (int) byName.keySet().stream().filter(k -> k.startsWith("gemm ")).count();
         }
     }
 

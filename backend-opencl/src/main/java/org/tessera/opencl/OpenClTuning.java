@@ -52,6 +52,7 @@ public final class OpenClTuning {
             GemmTuner.Result r = new GemmTuner(be).tune(e.getKey(), s.m(), s.n(), s.k(), GemmTuner.Mode.FULL, each,
                     t -> onCandidate.accept(e.getKey().toString(), candidate(t)));
             be.tuneCache().store(e.getKey(), new TuneCache.Entry(r.winner(), r.winnerGflops(), r.shape()));
+            be.releaseLosers(e.getKey(), r);
             List<Candidate> cands = new ArrayList<>();
             for (GemmTuner.Trial t : r.trials()) cands.add(candidate(t));
             Report rep = new Report(e.getKey().toString(), r.shape(), List.copyOf(cands), r.winner().toString(), r.winnerGflops(),

@@ -148,6 +148,12 @@ final class ProgramCache {
         }
     }
 
+    /** Releases the program of this source and these options, if built (its kernels must be released first). */
+    void release(String source, String options) {
+        cl_program p = built.remove(sha256(source + "\0" + options));
+        if (p != null) clReleaseProgram(p);
+    }
+
     void releaseAll() {
         built.values().forEach(org.jocl.CL::clReleaseProgram);
         built.clear();

@@ -92,6 +92,44 @@ class GemmTunerTest {
     }
 
     @Test
+    void aSearchReleasesWhatTheLosersBuiltAndKeepsWorking() {
+        OpenClBackend be = new OpenClBackend(device(), null, Long.MAX_VALUE);
+        try {
+            GemmClass c = GemmClass.of(DType.F32, true, true, 96, 80, 64);
+            GemmTuner.Result r = new GemmTuner(be).tune(c, 96, 80, 64, GemmTuner.Mode.QUICK, Duration.ofSeconds(2), t -> {});
+            int built = be.gemmKernels(DType.F32);
+            be.releaseLosers(c, r);
+            assertTrue(r.trials().size() > 2 && be.gemmKernels(DType.F32) <= 2 && built > 2,
+                    "kept the winner and the default only: " + built + " -> " + be.gemmKernels(DType.F32));
+            // a released candidate builds again on its next use and still computes the right product
+            GemmConfig loser = r.trials().stream().map(GemmTuner.Trial::config).filter(x -> !x.equals(r.winner())).findFirst().orElseThrow();
+            int m = 5, k = 7, n = 3;
+            float[] a = new float[k * m], b = new float[n * k], got = new float[m * n];
+            for (int i = 0; i < a.length; i++) a[i] = i % 5 - 2;
+            for (int i = 0; i < b.length; i++) b[i] = i % 3 - 1;
+            org.tessera.backend.Buffer ba = be.allocate(DType.F32, a.length), bb = be.allocate(DType.F32, b.length), bc = be.allocate(DType.F32, got.length);
+            be.write(ba, a);
+            be.write(bb, b);
+            be.matmul(loser, new org.tessera.backend.Strided(ba, new int[] {1, k, m}, new int[] {k * m, m, 1}, 0), true,
+                    new org.tessera.backend.Strided(bb, new int[] {1, n, k}, new int[] {n * k, k, 1}, 0), true,
+                    new org.tessera.backend.Strided(bc, new int[] {1, m, n}, new int[] {m * n, n, 1}, 0), 1, 0);
+            be.read(new org.tessera.backend.Strided(bc, new int[] {m * n}, new int[] {1}, 0), got);
+            be.release(ba);
+            be.release(bb);
+            be.release(bc);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    float want = 0;
+                    for (int p = 0; p < k; p++) want += a[p * m + i] * b[j * k + p];
+                    assertEquals(want, got[i * n + j], 1e-5, loser + " C[" + i + "," + j + "] after its release");
+                }
+            }
+        } finally {
+            be.close();
+        }
+    }
+
+    @Test
     void aCorruptEntryIsTunedAgainAndOverwritten() throws Exception {
         GemmClass c = GemmClass.of(DType.F32, true, false, 80, 80, 80);
         OpenClBackend be = new OpenClBackend(device(), null, Long.MAX_VALUE);
