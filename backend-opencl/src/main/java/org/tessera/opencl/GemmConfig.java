@@ -87,8 +87,16 @@ record GemmConfig(int tm, int tn, int wgM, int wgN, int vw, boolean localMem, in
                 && localBytes(t) <= limits.localMemory() && accumulators() <= 256;
     }
 
-    /** The -D options of gemm.cl for this configuration and these operand layouts. */
+    /** defines() of each configuration seen, by transpose case: every GEMM launch needs its string. */
+    private static final java.util.concurrent.ConcurrentHashMap<GemmConfig, String[]> DEFINES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The -D options of gemm.cl for this configuration and these operand layouts (built once per configuration). */
     String defines(boolean transA, boolean transB) {
+        String[] d = DEFINES.computeIfAbsent(this, c -> new String[] {c.format(false, false), c.format(true, false), c.format(false, true), c.format(true, true)});
+        return d[(transA ? 1 : 0) + (transB ? 2 : 0)];
+    }
+
+    private String format(boolean transA, boolean transB) {
         return String.format(Locale.ROOT, " -DTM=%d -DTN=%d -DWG_M=%d -DWG_N=%d -DVW=%d -DLOCAL_MEM=%d -DKT=%d -DDOUBLE_BUFFER=%d -DTRANS_A=%d -DTRANS_B=%d",
                 tm, tn, wgM, wgN, vw, localMem ? 1 : 0, kt, doubleBuffer ? 1 : 0, transA && inPlace ? 1 : 0, transB && inPlace ? 1 : 0);
     }

@@ -551,14 +551,15 @@ final class OpenClBackend implements Backend {
         long[] global = {roundUp((n + cfg.tn() - 1) / cfg.tn(), cfg.wgN()), roundUp((m + cfg.tm() - 1) / cfg.tm(), cfg.wgM()), batch};
         DType t = out.dtype();
         String options = cfg.defines(transA, transB);
-        launch(t, "gemm", () -> kernel(t, Program.GEMM, "gemm", options), global, new long[] {cfg.wgN(), cfg.wgM(), 1},
+        launch(t, Program.GEMM, "gemm", options, global, new long[] {cfg.wgN(), cfg.wgM(), 1},
                 a.buffer(), b.buffer(), out.buffer(), g, new Ct(alpha), new Ct(beta));
     }
 
     /**
      * The configuration for a shape class: forced (tests), chosen earlier in this process, the tuning cache's winner,
      * or, the first time a class is seen, tuned now (-Dtessera.opencl.tune=quick, the default, or full) or the
-     * default (off, and products too small to tune). One class is tuned at a time; other threads wanting the same class wait for its winner.
+     * default (off, and products too small to tune). One class is tuned at a time; other threads wanting the same
+     * class wait for its winner.
      */
     GemmConfig gemmConfig(GemmClass c, int m, int n, int k) {
         if (forcedGemm != null) return forcedGemm;
@@ -589,21 +590,21 @@ final class OpenClBackend implements Backend {
         Set<GemmConfig> keep = new java.util.HashSet<>(gemmConfigs.values());
         keep.add(r.winner());
         keep.add(GemmConfig.defaultFor(device, c));
-        for (GemmTuner.Trial t : r.trials()) if (!keep.contains(t.config())) releaseGemm(c.dtype(), t.config());
+        String source = KernelSource.source(c.dtype(), Program.GEMM, device.fp64());
+        for (GemmTuner.Trial t : r.trials()) if (!keep.contains(t.config())) releaseGemm(c.dtype(), source, t.config());
     }
 
     /**
      * Releases the kernels and programs a losing candidate built (every transpose variant), so tuning leaves only
      * the winners on the device; a later use would simply build them again.
      */
-    void releaseGemm(DType t, GemmConfig cfg) {
+    private void releaseGemm(DType t, String source, GemmConfig cfg) {
         synchronized (lock) {
             if (closed) return;
             Map<String, cl_kernel> byName = kernels.get(t);
-            String source = KernelSource.source(t, Program.GEMM, device.fp64());
             for (int v = 0; v < 4; v++) {
                 String extra = cfg.defines((v & 1) != 0, (v & 2) != 0);
-                cl_kernel k = byName == null ? null : byName.remove("gemm" + extra);
+                cl_kernel k = byName == null ? null : byName.remove(extra);
                 if (k != null) {
                     lastArgs.remove(k);
                     clReleaseKernel(k);
@@ -617,7 +618,7 @@ final class OpenClBackend implements Backend {
     int gemmKernels(DType t) {
         synchronized (lock) {
             Map<String, cl_kernel> byName = kernels.get(t);
-            return byName == null ? 0 : (int) byName.keySet().stream().filter(k -> k.startsWith("gemm ")).count();
+            return byName == null ? 0 : (int) byName.keySet().stream().filter(k -> k.startsWith(" -D")).count();
         }
     }
 
@@ -744,14 +745,17 @@ final class OpenClBackend implements Backend {
     private record Ct(double value) {}
 
     private void launch(DType t, Program program, String name, long[] global, long[] local, Object... args) {
-        launch(t, name, () -> kernel(t, program, name, ""), global, local, args);
+        launch(t, program, name, "", global, local, args);
     }
 
-    /** Sets the arguments of the kernel {@code make} returns (under the lock, so it is built at most once) and enqueues it. */
-    private void launch(DType t, String name, java.util.function.Supplier<cl_kernel> make, long[] global, long[] local, Object... args) {
+    /**
+     * Sets the arguments of kernel {@code name} of the dtype's program built with {@code extraOptions} (under the lock,
+     * so it is built at most once) and enqueues it.
+     */
+    private void launch(DType t, Program program, String name, String extraOptions, long[] global, long[] local, Object... args) {
         synchronized (lock) {
             checkNotClosed();
-            cl_kernel k = make.get();
+            cl_kernel k = kernel(t, program, name, extraOptions);
             boolean doubles = KernelSource.computeType(t, device.fp64()) == DType.F64;
             Object[] last = lastArgs.computeIfAbsent(k, x -> new Object[args.length]);
             try {
@@ -807,10 +811,14 @@ final class OpenClBackend implements Backend {
         return a.equals(last);
     }
 
-    /** The kernel {@code name} of the dtype's program, built with {@code extraOptions} (gemm.cl's defines) on first use. */
+    /**
+     * The kernel {@code name} of the dtype's program, built with {@code extraOptions} (gemm.cl's defines) on first use.
+     * Kept under its name, or under its options when it has some (only gemm.cl's one kernel does): no key is built
+     * per launch.
+     */
     private cl_kernel kernel(DType t, Program program, String name, String extraOptions) {
         Map<String, cl_kernel> byName = kernels.computeIfAbsent(t, x -> new HashMap<>());
-        String key = name + extraOptions;
+        String key = extraOptions.isEmpty() ? name : extraOptions;
         cl_kernel k = byName.get(key);
         if (k == null) {
             String options = KernelSource.options(t, device) + extraOptions;

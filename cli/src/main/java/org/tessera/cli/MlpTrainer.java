@@ -73,20 +73,21 @@ public final class MlpTrainer {
 
     /** The defaults of {@code tessera train}, on {@code device}, for {@code epochs} epochs. */
     public static Config defaults(Device device, int epochs) {
-        String[] h = DEFAULT_HIDDEN.split(",");
-        int[] hidden = new int[h.length];
-        for (int i = 0; i < h.length; i++) hidden[i] = Integer.parseInt(h[i]);
-        return new Config(device, Path.of(DEFAULT_DATA), hidden, DEFAULT_ACTIVATION, Double.parseDouble(DEFAULT_DROPOUT), DEFAULT_OPTIMIZER,
+        return new Config(device, Path.of(DEFAULT_DATA), defaultHidden(), DEFAULT_ACTIVATION, Double.parseDouble(DEFAULT_DROPOUT), DEFAULT_OPTIMIZER,
                 Double.parseDouble(DEFAULT_LR), DEFAULT_SCHEDULE, epochs, Integer.parseInt(DEFAULT_BATCH), Long.parseLong(DEFAULT_SEED), null, null);
+    }
+
+    private static int[] defaultHidden() {
+        return java.util.Arrays.stream(DEFAULT_HIDDEN.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
     /** Layer widths of the default model, input (784 pixels) first and the 10 classes last. */
     static int[] defaultLayerSizes() {
-        String[] h = DEFAULT_HIDDEN.split(",");
-        int[] sizes = new int[h.length + 2];
+        int[] hidden = defaultHidden();
+        int[] sizes = new int[hidden.length + 2];
         sizes[0] = 784;
-        for (int i = 0; i < h.length; i++) sizes[i + 1] = Integer.parseInt(h[i]);
-        sizes[h.length + 1] = 10;
+        System.arraycopy(hidden, 0, sizes, 1, hidden.length);
+        sizes[hidden.length + 1] = 10;
         return sizes;
     }
 
