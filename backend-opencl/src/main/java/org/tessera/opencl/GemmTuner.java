@@ -86,6 +86,14 @@ final class GemmTuner {
      * larger), reporting each trial to {@code progress} as it finishes.
      */
     Result tune(GemmClass c, int m, int n, int k, Mode mode, Duration budget, Consumer<Trial> progress) {
+        return tune(c, m, n, k, mode, budget, null, progress);
+    }
+
+    /**
+     * As above, with {@code previous} (an earlier winner, or null) timed right after the default: a search again with
+     * a short budget keeps it unless something beats it now.
+     */
+    Result tune(GemmClass c, int m, int n, int k, Mode mode, Duration budget, GemmConfig previous, Consumer<Trial> progress) {
         // halve the largest dim until the product is small enough: halving keeps the strides' powers of two, whose
         // cache-set conflicts decide which layout wins (a 1625-wide scaled copy of a 2048-wide layer hid them)
         int tm = m, tn = n, tk = k;
@@ -105,11 +113,12 @@ final class GemmTuner {
             Trial best = null, base = null;
             List<GemmConfig> queue = new ArrayList<>();
             queue.add(baseline);
+            if (previous != null && GemmConfig.searchSpace().contains(previous)) queue.add(previous);
             queue.addAll(GemmConfig.coarse(device.gpu(), c.transposed()));
             for (int i = 0; i < queue.size(); i++) {
                 // without a transposed operand, in place or not is the same kernel
                 GemmConfig cfg = c.transposed() ? queue.get(i) : queue.get(i).withInPlace(baseline.inPlace());
-                if (i > 0 && System.nanoTime() > deadline) break;
+                if (i > (previous == null ? 0 : 1) && System.nanoTime() > deadline) break;   // the default and the previous always run
                 if (!seen.add(cfg) || !cfg.fits(device.limits(), c.dtype())) continue;
                 Trial t = trial(cfg, timed);
                 trials.add(t);

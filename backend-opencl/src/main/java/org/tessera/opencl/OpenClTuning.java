@@ -49,8 +49,9 @@ public final class OpenClTuning {
         List<Report> out = new ArrayList<>();
         for (Map.Entry<GemmClass, Shape> e : classes.entrySet()) {
             Shape s = e.getValue();
+            TuneCache.Entry previous = be.tuneCache().load(e.getKey());
             GemmTuner.Result r = new GemmTuner(be).tune(e.getKey(), s.m(), s.n(), s.k(), GemmTuner.Mode.FULL, each,
-                    t -> onCandidate.accept(e.getKey().toString(), candidate(t)));
+                    previous == null ? null : previous.config(), t -> onCandidate.accept(e.getKey().toString(), candidate(t)));
             be.tuneCache().store(e.getKey(), new TuneCache.Entry(r.winner(), r.winnerGflops(), r.shape()));
             be.releaseLosers(e.getKey(), r);
             List<Candidate> cands = new ArrayList<>();

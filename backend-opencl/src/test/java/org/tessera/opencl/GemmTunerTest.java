@@ -130,6 +130,21 @@ class GemmTunerTest {
     }
 
     @Test
+    void aShortSearchAgainStillTimesThePreviousWinner() {
+        OpenClBackend be = new OpenClBackend(device(), null, Long.MAX_VALUE);
+        try {
+            GemmClass c = GemmClass.of(DType.F32, false, true, 96, 80, 64);
+            GemmConfig previous = GemmConfig.searchSpace().stream().filter(x -> !x.equals(GemmConfig.defaultFor(device(), c)))
+                    .filter(x -> x.fits(device().limits(), DType.F32)).skip(5).findFirst().orElseThrow();
+            GemmTuner.Result r = new GemmTuner(be).tune(c, 96, 80, 64, GemmTuner.Mode.QUICK, Duration.ZERO, previous, t -> {});
+            assertEquals(java.util.List.of(GemmConfig.defaultFor(device(), c), previous),
+                    r.trials().stream().map(GemmTuner.Trial::config).toList(), "no budget: the default and the previous winner");
+        } finally {
+            be.close();
+        }
+    }
+
+    @Test
     void aCorruptEntryIsTunedAgainAndOverwritten() throws Exception {
         GemmClass c = GemmClass.of(DType.F32, true, false, 80, 80, 80);
         OpenClBackend be = new OpenClBackend(device(), null, Long.MAX_VALUE);
