@@ -13,7 +13,8 @@ import org.tessera.backend.Strided;
  *   java --add-modules jdk.incubator.vector -cp cli/target/tessera.jar:backend-cpu/target/test-classes \
  *       org.tessera.cpu.GemmBlockSweep 1024x1024x1024,1000x784x200xT 256 128 512 120
  * </pre>
- * Shapes are MxKxN (a trailing xT: B stored transposed, as a Linear layer's weight); then KC MC pairs.
+ * Shapes are MxKxN (a trailing xT: B stored transposed, as a Linear layer's weight; a leading T: A stored transposed,
+ * as in a weight gradient); then KC MC pairs.
  */
 public final class GemmBlockSweep {
     private GemmBlockSweep() {}
@@ -33,17 +34,18 @@ public final class GemmBlockSweep {
             gemm[i] = new Gemm(pool, SimdSupport.kernel(), Integer.parseInt(args[1 + 2 * i]), Integer.parseInt(args[2 + 2 * i]));
         }
         for (String shape : args[0].split(",")) {
-            String[] p = shape.split("x");
+            boolean transA = shape.startsWith("T");
+            String[] p = shape.substring(transA ? 1 : 0).split("x");
             int m = Integer.parseInt(p[0]), k = Integer.parseInt(p[1]), n = Integer.parseInt(p[2]);
             boolean transB = p.length > 3;
-            Strided a = matrix(m, k), b = transB ? matrix(n, k) : matrix(k, n), c = matrix(m, n);
+            Strided a = transA ? matrix(k, m) : matrix(m, k), b = transB ? matrix(n, k) : matrix(k, n), c = matrix(m, n);
             double flop = 2.0 * m * n * k;
             int reps = (int) Math.max(3, 2e8 / flop);
             double[][] rate = new double[candidates][rounds];
             for (int r = 0; r < rounds; r++) {
                 for (int i = 0; i < candidates; i++) {
                     long t0 = System.nanoTime();
-                    for (int q = 0; q < reps; q++) gemm[i].matmul(a, false, b, transB, c, 1, 0);
+                    for (int q = 0; q < reps; q++) gemm[i].matmul(a, transA, b, transB, c, 1, 0);
                     rate[i][r] = flop * reps / (System.nanoTime() - t0);
                 }
             }
