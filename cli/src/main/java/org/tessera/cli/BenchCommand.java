@@ -96,6 +96,7 @@ final class BenchCommand implements Callable<Integer> {
 
         List<Row> rows = new ArrayList<>();
         List<TrainComparison.Result> trained = new ArrayList<>();
+        List<String> warmups = new ArrayList<>();
         int steps = cases.size() * ds.size();
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("bench " + suite).setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
                 .setMaxRenderedLength(110).setUpdateIntervalMillis(250).continuousUpdate().build()) {
@@ -110,6 +111,9 @@ final class BenchCommand implements Callable<Integer> {
             try {
                 for (Device d : order) {
                     boolean withPeers = peers && !peersDone && d.backend().equals("cpu");
+                    bar.setExtraMessage(" JIT warm-up on " + d.spec());
+                    double warmed = Harness.warmJit(cases, d, full ? 0.3 : 0.15, 0.5, 10);
+                    warmups.add(String.format(Locale.ROOT, "%s %.1f s", d.spec(), warmed));
                     for (BenchCase c : cases) {
                         bar.setExtraMessage(" " + c.key() + " on " + d.spec());
                         try (BenchCase.Body body = c.setup().on(d)) {
@@ -150,6 +154,7 @@ final class BenchCommand implements Callable<Integer> {
         machine = MachineSpeed.Measured.better(machine, after);
         w.printf(Locale.ROOT, "  machine again after the cases: fp32 peak %.0f GFLOP/s, bandwidth %.1f GB/s; the table uses %.0f and %.1f%n",
                 after.fmaGflops(), after.copyGbps(), machine.fmaGflops(), machine.copyGbps());
+        w.println("  before the cases, every case ran briefly until the JIT was quiet: " + String.join(", ", warmups));
         table(w, cases, ds, rows, machine);
         if (train) trainTable(w, trained);
         writeResults(rows, trained, machine);

@@ -57,6 +57,42 @@ public record Harness(double warmupSeconds, int samples, double sampleSeconds, d
         return new Timing(s[samples / 2], s[0], s[samples - 1], samples, (long) reps * samples);
     }
 
+    /**
+     * Before the first case on a device: runs every case's body for a moment (at least twice, about
+     * {@code perCaseSeconds} each), then waits until the JIT has compiled nothing for {@code quietSeconds} (at most
+     * {@code maxWaitSeconds}). A fresh JVM on 2 cores keeps C2 busy for ~4 s with the kernels of every op (and the
+     * backend's own warm-up thread adds its share), so the first case's per-case warm-up could settle on code C2 had not
+     * finished: gemm 256 read 110 GFLOP/s at 2-3 s into the JVM and 235 from 4 s on, the same loop in one JVM. Returns
+     * the seconds it took.
+     */
+    public static double warmJit(java.util.List<BenchCase> cases, Device d, double perCaseSeconds, double quietSeconds, double maxWaitSeconds) {
+        long start = System.nanoTime();
+        for (BenchCase c : cases) {
+            try (BenchCase.Body body = c.setup().on(d)) {
+                long t = System.nanoTime();
+                for (int n = 0; n < 2 || System.nanoTime() - t < perCaseSeconds * 1e9; n++) once(body, d);
+            } catch (RuntimeException e) {
+                // the case reports its own failure when it is timed
+            }
+        }
+        long waitFrom = System.nanoTime(), lastChange = waitFrom;
+        long compiled = compilationMillis();
+        while (compiled >= 0 && System.nanoTime() - lastChange < quietSeconds * 1e9 && System.nanoTime() - waitFrom < maxWaitSeconds * 1e9) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            long now = compilationMillis();
+            if (now != compiled) {
+                compiled = now;
+                lastChange = System.nanoTime();
+            }
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
     /** Milliseconds the JIT has spent compiling so far (-1 where the JVM does not say). */
     private static long compilationMillis() {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
