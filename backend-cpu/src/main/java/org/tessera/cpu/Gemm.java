@@ -6,23 +6,24 @@ import org.tessera.backend.Strided;
  * Batched GEMM, {@code C = alpha * op(A) op(B) + beta * C}, cache-blocked in the GotoBLAS manner:
  * <pre>
  *   for jc (NC columns of B)            B block  K x NC  packed into NR-wide panels, every k block (shared, L3)
- *     parallel for pieces of rows       A block  MC x KC  read in place when row-major, else packed row-major (L2)
+ *     parallel for pieces of rows       A block  MC x KC  packed into MR-row panels interleaved along k (L2)
  *       for pc (KC of the k dim)
- *         for each MR x NR tile: micro-kernel over KC   (B panel KC x NR in L1, A's MR rows read along k)
+ *         for each MR x NR tile: micro-kernel over KC   (B panel KC x NR in L1, A panel MR x KC beside it)
  * </pre>
- * Transposed operands are read in place while packing; no transposed copy is made. A row-major A needs no packing:
- * the kernel reads its MR rows as MR streams along k (only a last partial panel of rows is copied, zero-padded).
+ * Transposed operands are read in place while packing; no transposed copy is made.
  * F64 takes a simpler row-parallel path: it serves gradient checks and reference runs, not speed.
  */
 final class Gemm {
-    // Block sizes from an interleaved sweep in one JVM (Gemm instances side by side, 12 rounds, medians) on a 2-core
-    // Zen 4 with AVX-512 (6x32 kernel): KC 512 / MC 120 was 2-5% faster than 256 / 128 at 1024^2 and the MLP's
-    // shapes ([1000,784]x[784,200]^T 156 -> 164 GFLOP/s) and equal at 256^2; 384 and 784 deep were no better.
+    // Block sizes from interleaved sweeps in one JVM (GemmBlockSweep: Gemm instances side by side, 12 rounds, medians).
+    // With the 12x2 kernel on 2 cores of an Intel Xeon (AVX-512, 48 KiB L1d, 2 MiB L2), KC 256 / MC 240 against
+    // 512 / 120: 1024^2 305 vs 279 GFLOP/s, the MLP's [1000,784]x[200,784]^T 246-263 vs 237-253, [128,784]x[512,784]^T
+    // 202-206 vs 194-197, the small step's 64-row products 100-160 vs 67-132. A KC x NR panel of B is then 32 KiB,
+    // in L1 beside the 12 KiB panel of A. (With the earlier 6x2 kernel on a Zen 4, 512 / 120 had been 2-5% ahead.)
     /** Most depth of a packed block (k is cut into equal blocks of at most this). Property tessera.gemm.kc. */
-    static final int KC = Integer.getInteger("tessera.gemm.kc", 512);
+    static final int KC = Integer.getInteger("tessera.gemm.kc", 256);
     /** Rows of A in one block (rounded down to a multiple of MR): MC x KC floats (240 KiB) stay in L2. Property tessera.gemm.mc. */
-    static final int MC = Integer.getInteger("tessera.gemm.mc", 120);
-    /** Columns of B packed at once: KC x NC floats (8 MiB at KC 512) stay in L3. Property tessera.gemm.nc. */
+    static final int MC = Integer.getInteger("tessera.gemm.mc", 240);
+    /** Columns of B packed at once: KC x NC floats (4 MiB at KC 256) stay in L3. Property tessera.gemm.nc. */
     static final int NC = Integer.getInteger("tessera.gemm.nc", 4096);
     /** Below this many multiply-adds a product runs on the calling thread. */
     static final long SERIAL_FLOPS = Long.getLong("tessera.gemm.serialFlops", 1L << 18);
@@ -244,41 +245,22 @@ final class Gemm {
 
     /**
      * Rows [r0, r1) of C against panels [p0, p1) of the packed B, in blocks of at most MC rows and one k block at a
-     * time. A row-major A is read in place (the kernel takes its rows along k; only a last, partial panel of rows is
-     * copied, zero-padded); a transposed A is packed into row-major panels first.
+     * time; each block of A is packed first (see {@link #packA}).
      */
     private void share(Matrix a, float[] ad, int item, int r0, int r1, int p0, int p1, int k, int kcFull, int jc, int nc,
                        int width, float[] bp, float[] c, int co, int ldc, float alpha, boolean accumulate) {
-        int mr = mr();
-        // equal blocks of whole tiles, at most MC rows (132 rows: 66 + 66, not 120 + 12)
+        int mr = kernel.mr();
+        // equal blocks of whole tiles, at most MC rows (132 rows: 72 + 60, not 120 + 12)
         int tiles = (r1 - r0 + mr - 1) / mr, blocks = (tiles * mr + mc - 1) / mc, step = (tiles + blocks - 1) / blocks * mr;
         for (int ic = r0; ic < r1; ic += step) {
             int rows = Math.min(step, r1 - ic);
             for (int pc = 0; pc < k; pc += kcFull) {
                 int kc = Math.min(kcFull, k - pc);
-                boolean add = accumulate || pc > 0;
-                if (a.trans) {
-                    float[] ap = packedA(rows, kc);
-                    packTransposedA(a, ad, item, ic, rows, pc, kc, ap, mr);
-                    tiles(ap, 0, kc, null, rows, kc, ic, bp, pc * width, p0, p1, jc, nc, c, co, ldc, alpha, add);
-                } else {
-                    float[] edge = null;
-                    if (rows % mr != 0) {       // the last panel: its valid rows, then zeros
-                        int valid = rows % mr, first = ic + rows - valid;
-                        edge = packedA(mr, kc);
-                        for (int r = 0; r < mr; r++) {
-                            if (r < valid) System.arraycopy(ad, a.at(item, first + r, pc), edge, r * kc, kc);
-                            else java.util.Arrays.fill(edge, r * kc, (r + 1) * kc, 0f);
-                        }
-                    }
-                    tiles(ad, a.at(item, ic, pc), a.ld, edge, rows, kc, ic, bp, pc * width, p0, p1, jc, nc, c, co, ldc, alpha, add);
-                }
+                float[] ap = packedA(rows, kc);
+                packA(a, ad, item, ic, rows, pc, kc, ap, mr);
+                tiles(ap, rows, kc, ic, bp, pc * width, p0, p1, jc, nc, c, co, ldc, alpha, accumulate || pc > 0);
             }
         }
-    }
-
-    private int mr() {
-        return kernel.mr();
     }
 
     /** The calling thread's buffer for a packed block of A of {@code rows} x {@code kc} (rows rounded up to MR). */
@@ -290,31 +272,24 @@ final class Gemm {
     }
 
     /**
-     * The micro-kernel over one block of A ({@code rows} rows from C's row {@code ic}; row r at {@code a[aBase + r lda]},
-     * along k; a partial last panel from {@code edge}, [MR, kc] zero-padded, when given) and panels [p0, p1) of a packed
-     * block of B, panel p at {@code bBase + p kc NR}. Edge tiles go through the scratch tile.
+     * The micro-kernel over one packed block of A ({@code rows} rows from C's row {@code ic}, panel t at
+     * {@code ap[t MR kc]}) and panels [p0, p1) of a packed block of B, panel p at {@code bBase + p kc NR}. Edge tiles
+     * go through the scratch tile.
      */
-    private void tiles(float[] a, int aBase, int lda, float[] edge, int rows, int kc, int ic, float[] bp, int bBase, int p0, int p1,
+    private void tiles(float[] ap, int rows, int kc, int ic, float[] bp, int bBase, int p0, int p1,
                        int jc, int nc, float[] c, int co, int ldc, float alpha, boolean add) {
         int mr = kernel.mr(), nr = kernel.nr();
         float[] tile = scratch.get()[1];
         for (int p = p0; p < p1; p++) {
             int cols = Math.min(nr, nc - p * nr), bo = bBase + p * kc * nr;
             for (int ir = 0; ir < rows; ir += mr) {
-                int at = co + (ic + ir) * ldc + jc + p * nr, tileRows = Math.min(mr, rows - ir);
-                float[] src = a;
-                int ao = aBase + ir * lda, ld = lda;
-                if (tileRows < mr && edge != null) {
-                    src = edge;
-                    ao = 0;
-                    ld = kc;
-                }
+                int at = co + (ic + ir) * ldc + jc + p * nr, tileRows = Math.min(mr, rows - ir), ao = ir * kc;
                 if (tileRows == mr && cols == nr) {
-                    kernel.run(src, ao, ld, bp, bo, kc, c, at, ldc, alpha, add);
+                    kernel.run(ap, ao, bp, bo, kc, c, at, ldc, alpha, add);
                     continue;
                 }
                 // an edge tile: computed whole into the scratch tile, then its valid part stored
-                kernel.run(src, ao, ld, bp, bo, kc, tile, 0, nr, alpha, false);
+                kernel.run(ap, ao, bp, bo, kc, tile, 0, nr, alpha, false);
                 for (int r = 0; r < tileRows; r++) {
                     int row = at + r * ldc;
                     for (int j = 0; j < cols; j++) c[row + j] = add ? c[row + j] + tile[r * nr + j] : tile[r * nr + j];
@@ -324,17 +299,25 @@ final class Gemm {
     }
 
     /**
-     * Packs rows ic..ic+rows, depth pc..pc+kc of op(A) for A stored [K, M] into a row-major [rows rounded up to MR, kc]
-     * block ({@code ap[r kc + kk]}), zero rows after the last: per k, the rows' elements are adjacent in the stored
-     * matrix, written to MR row streams.
+     * Packs rows ic..ic+rows, depth pc..pc+kc of op(A) into panels of MR rows interleaved along k (panel t at
+     * {@code ap[t MR kc]}, element (r, kk) at {@code + kk MR + r}), zero rows after the last, so that the kernel reads
+     * MR adjacent floats per k step. Reading a row-major A in place instead (MR streams, a row apart) was slower: with
+     * the 12-row kernel 168 against 189 GFLOP/s at lda 1024, 187 against 199 at lda 256 (one Xeon core, L2-resident).
+     * A row-major A's rows are read along k, four side by side; a transposed A's panel rows are adjacent per k.
      */
-    private static void packTransposedA(Matrix a, float[] ad, int item, int ic, int rows, int pc, int kc, float[] ap, int mr) {
-        int padded = (rows + mr - 1) / mr * mr;
-        for (int kk = 0; kk < kc; kk++) {
-            int src = a.at(item, ic, pc + kk);
-            for (int r = 0; r < rows; r++) ap[r * kc + kk] = ad[src + r];
+    private static void packA(Matrix a, float[] ad, int item, int ic, int rows, int pc, int kc, float[] ap, int mr) {
+        for (int r0 = 0; r0 < rows; r0 += mr) {
+            int valid = Math.min(mr, rows - r0), at = r0 * kc;
+            if (!a.trans) {
+                MicroKernel.packTransposedScalar(ad, a.at(item, ic + r0, pc), a.ld, 0, kc, valid, ap, at, mr);
+                continue;
+            }
+            for (int kk = 0; kk < kc; kk++) {
+                int src = a.at(item, ic + r0, pc + kk), dst = at + kk * mr;
+                for (int r = 0; r < valid; r++) ap[dst + r] = ad[src + r];
+                for (int r = valid; r < mr; r++) ap[dst + r] = 0f;
+            }
         }
-        if (padded > rows) java.util.Arrays.fill(ap, rows * kc, padded * kc, 0f);
     }
 
     /**

@@ -1,17 +1,18 @@
 package org.tessera.cpu;
 
 /**
- * The innermost GEMM block: {@code C[MR x NR] = alpha * A · Bp} (or {@code +=} when {@code accumulate}) over
- * {@code kc}, where A is {@link #mr()} rows read along k ({@code a[ao + r lda + k]}: a row-major A in place, or a
- * packed panel with {@code lda = kc}) and {@code Bp} a packed panel of {@link #nr()} columns ({@code bp[k*NR + c]}).
- * Always a full tile: the caller zero-pads the panels and sends edge tiles through a scratch tile.
+ * The innermost GEMM block: {@code C[MR x NR] = alpha * Ap · Bp} (or {@code +=} when {@code accumulate}) over
+ * {@code kc}, where {@code Ap} is a packed panel of {@link #mr()} rows interleaved along k ({@code ap[ao + k MR + r]})
+ * and {@code Bp} a packed panel of {@link #nr()} columns ({@code bp[bo + k NR + c]}): each k step reads MR adjacent
+ * floats of A and NR of B. Always a full tile: the caller zero-pads the panels and sends edge tiles through a scratch
+ * tile.
  */
 interface MicroKernel {
     int mr();
 
     int nr();
 
-    void run(float[] a, int ao, int lda, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate);
+    void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate);
 
     /**
      * Packs {@code kc} deep, {@code cols} (at most NR) columns of op(B) for a B stored transposed ([N, K]: column j of

@@ -21,13 +21,12 @@ final class ScalarMicroKernel implements MicroKernel {
     }
 
     @Override
-    public void run(float[] ap, int ao, int lda, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate) {
+    public void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate) {
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-        int r0 = ao, r1 = ao + lda, r2 = ao + 2 * lda, r3 = ao + 3 * lda;
         for (int k = 0; k < kc; k++) {
-            int b = bo + k * NR;
-            float a0 = ap[r0 + k], a1 = ap[r1 + k], a2 = ap[r2 + k], a3 = ap[r3 + k];
+            int a = ao + k * MR, b = bo + k * NR;
+            float a0 = ap[a], a1 = ap[a + 1], a2 = ap[a + 2], a3 = ap[a + 3];
             float b0 = bp[b], b1 = bp[b + 1], b2 = bp[b + 2], b3 = bp[b + 3];
             c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
             c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;

@@ -32,25 +32,24 @@ final class SimdKernel4x2 implements MicroKernel {
     }
 
     @Override
-    public void run(float[] ap, int ao, int lda, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate) {
+    public void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(S); FloatVector c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S); FloatVector c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S); FloatVector c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S); FloatVector c31 = FloatVector.zero(S);
-        int a0 = ao, a1 = ao + 1 * lda, a2 = ao + 2 * lda, a3 = ao + 3 * lda;
         for (int k = 0; k < kc; k++) {
-            // indices linear in k (scale 1 for A's rows, NR for B), so C2 hoists the range checks out of the loop
-            int b = bo + k * NR;
+            // indices linear in k (scale MR for A, NR for B), so C2 hoists the range checks out of the loop
+            int a = ao + k * MR, b = bo + k * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, b);
             FloatVector b1 = FloatVector.fromArray(S, bp, b + 1 * L);
             FloatVector x;
-            x = FloatVector.broadcast(S, ap[a0 + k]);
+            x = FloatVector.broadcast(S, ap[a + 0]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, ap[a1 + k]);
+            x = FloatVector.broadcast(S, ap[a + 1]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, ap[a2 + k]);
+            x = FloatVector.broadcast(S, ap[a + 2]);
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, ap[a3 + k]);
+            x = FloatVector.broadcast(S, ap[a + 3]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
         }
         // stores written out rather than through a helper: a call that is not inlined would box the accumulators

@@ -27,7 +27,7 @@ public final class GemmBlockSweep {
 
     public static void main(String[] args) {
         if (args.length < 3 || args.length % 2 == 0) throw new IllegalArgumentException("usage: SHAPES KC MC [KC MC ...]");
-        Parallel pool = new Parallel(2);
+        Parallel pool = new Parallel(Integer.getInteger("threads", 2));
         int candidates = (args.length - 1) / 2, rounds = 12;
         Gemm[] gemm = new Gemm[candidates];
         for (int i = 0; i < candidates; i++) {
