@@ -257,8 +257,8 @@ final class Gemm {
             for (int pc = 0; pc < k; pc += kcFull) {
                 int kc = Math.min(kcFull, k - pc);
                 float[] ap = packedA(rows, kc);
-                packA(a, ad, item, ic, rows, pc, kc, ap, mr);
-                tiles(ap, rows, kc, ic, bp, pc * width, p0, p1, jc, nc, c, co, ldc, alpha, accumulate || pc > 0);
+                packA(a, ad, item, ic, rows, pc, kc, ap, mr, alpha);
+                tiles(ap, rows, kc, ic, bp, pc * width, p0, p1, jc, nc, c, co, ldc, accumulate || pc > 0);
             }
         }
     }
@@ -277,7 +277,7 @@ final class Gemm {
      * go through the scratch tile.
      */
     private void tiles(float[] ap, int rows, int kc, int ic, float[] bp, int bBase, int p0, int p1,
-                       int jc, int nc, float[] c, int co, int ldc, float alpha, boolean add) {
+                       int jc, int nc, float[] c, int co, int ldc, boolean add) {
         int mr = kernel.mr(), nr = kernel.nr();
         float[] tile = scratch.get()[1];
         for (int p = p0; p < p1; p++) {
@@ -285,11 +285,11 @@ final class Gemm {
             for (int ir = 0; ir < rows; ir += mr) {
                 int at = co + (ic + ir) * ldc + jc + p * nr, tileRows = Math.min(mr, rows - ir), ao = ir * kc;
                 if (tileRows == mr && cols == nr) {
-                    kernel.run(ap, ao, bp, bo, kc, c, at, ldc, alpha, add);
+                    kernel.run(ap, ao, bp, bo, kc, c, at, ldc, add);
                     continue;
                 }
                 // an edge tile: computed whole into the scratch tile, then its valid part stored
-                kernel.run(ap, ao, bp, bo, kc, tile, 0, nr, alpha, false);
+                kernel.run(ap, ao, bp, bo, kc, tile, 0, nr, false);
                 for (int r = 0; r < tileRows; r++) {
                     int row = at + r * ldc;
                     for (int j = 0; j < cols; j++) c[row + j] = add ? c[row + j] + tile[r * nr + j] : tile[r * nr + j];
@@ -302,20 +302,23 @@ final class Gemm {
      * Packs rows ic..ic+rows, depth pc..pc+kc of op(A) into panels of MR rows interleaved along k (panel t at
      * {@code ap[t MR kc]}, element (r, kk) at {@code + kk MR + r}), zero rows after the last, so that the kernel reads
      * MR adjacent floats per k step. Reading a row-major A in place instead (MR streams, a row apart) was slower: with
-     * the 12-row kernel 168 against 189 GFLOP/s at lda 1024, 187 against 199 at lda 256 (one Xeon core, L2-resident).
-     * A row-major A's rows are read along k, four side by side; a transposed A's panel rows are adjacent per k.
+     * a 12-row kernel 168 against 189 GFLOP/s at lda 1024, 187 against 199 at lda 256 (one Xeon core, L2-resident).
+     * A row-major A is transposed by the kernel's {@link MicroKernel#packRows}; a transposed A's panel rows are adjacent per k. Alpha
+     * is applied here, once per element of A, rather than in the kernel (whose size C1 must be able to compile).
      */
-    private static void packA(Matrix a, float[] ad, int item, int ic, int rows, int pc, int kc, float[] ap, int mr) {
+    private void packA(Matrix a, float[] ad, int item, int ic, int rows, int pc, int kc, float[] ap, int mr, float alpha) {
+        if (!a.trans) kernel.packRows(ad, a.at(item, ic, pc), a.ld, kc, rows, ap, 0);
         for (int r0 = 0; r0 < rows; r0 += mr) {
             int valid = Math.min(mr, rows - r0), at = r0 * kc;
-            if (!a.trans) {
-                MicroKernel.packTransposedScalar(ad, a.at(item, ic + r0, pc), a.ld, 0, kc, valid, ap, at, mr);
-                continue;
+            if (a.trans) {
+                for (int kk = 0; kk < kc; kk++) {
+                    int src = a.at(item, ic + r0, pc + kk), dst = at + kk * mr;
+                    for (int r = 0; r < valid; r++) ap[dst + r] = ad[src + r];
+                    for (int r = valid; r < mr; r++) ap[dst + r] = 0f;
+                }
             }
-            for (int kk = 0; kk < kc; kk++) {
-                int src = a.at(item, ic + r0, pc + kk), dst = at + kk * mr;
-                for (int r = 0; r < valid; r++) ap[dst + r] = ad[src + r];
-                for (int r = valid; r < mr; r++) ap[dst + r] = 0f;
+            if (alpha != 1) {
+                for (int i = at, end = at + mr * kc; i < end; i++) ap[i] *= alpha;
             }
         }
     }

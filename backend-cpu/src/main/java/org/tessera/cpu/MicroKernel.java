@@ -1,7 +1,7 @@
 package org.tessera.cpu;
 
 /**
- * The innermost GEMM block: {@code C[MR x NR] = alpha * Ap · Bp} (or {@code +=} when {@code accumulate}) over
+ * The innermost GEMM block: {@code C[MR x NR] = Ap · Bp} (or {@code +=} when {@code accumulate}; the caller folds alpha into {@code Ap}) over
  * {@code kc}, where {@code Ap} is a packed panel of {@link #mr()} rows interleaved along k ({@code ap[ao + k MR + r]})
  * and {@code Bp} a packed panel of {@link #nr()} columns ({@code bp[bo + k NR + c]}): each k step reads MR adjacent
  * floats of A and NR of B. Always a full tile: the caller zero-pads the panels and sends edge tiles through a scratch
@@ -12,7 +12,17 @@ interface MicroKernel {
 
     int nr();
 
-    void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate);
+    void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, boolean accumulate);
+
+    /**
+     * Packs {@code rows} rows of a row-major A (row r at {@code src + r ld}, read along k), {@code kc} deep, into
+     * panels of MR rows interleaved along k (panel t at {@code ap[at + t MR kc]}), zero rows after the last. The
+     * Vector API kernels transpose in registers.
+     */
+    default void packRows(float[] ad, int src, int ld, int kc, int rows, float[] ap, int at) {
+        int mr = mr();
+        for (int r0 = 0; r0 < rows; r0 += mr) packTransposedScalar(ad, src + r0 * ld, ld, 0, kc, Math.min(mr, rows - r0), ap, at + r0 * kc, mr);
+    }
 
     /**
      * Packs {@code kc} deep, {@code cols} (at most NR) columns of op(B) for a B stored transposed ([N, K]: column j of

@@ -21,7 +21,7 @@ final class ScalarMicroKernel implements MicroKernel {
     }
 
     @Override
-    public void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate) {
+    public void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, boolean accumulate) {
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
         for (int k = 0; k < kc; k++) {
@@ -33,10 +33,10 @@ final class ScalarMicroKernel implements MicroKernel {
             c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
             c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
         }
-        store(c, co, alpha * c00, alpha * c01, alpha * c02, alpha * c03, accumulate);
-        store(c, co + ldc, alpha * c10, alpha * c11, alpha * c12, alpha * c13, accumulate);
-        store(c, co + 2 * ldc, alpha * c20, alpha * c21, alpha * c22, alpha * c23, accumulate);
-        store(c, co + 3 * ldc, alpha * c30, alpha * c31, alpha * c32, alpha * c33, accumulate);
+        store(c, co, c00, c01, c02, c03, accumulate);
+        store(c, co + ldc, c10, c11, c12, c13, accumulate);
+        store(c, co + 2 * ldc, c20, c21, c22, c23, accumulate);
+        store(c, co + 3 * ldc, c30, c31, c32, c33, accumulate);
     }
 
     private static void store(float[] c, int at, float v0, float v1, float v2, float v3, boolean accumulate) {

@@ -1,6 +1,7 @@
 package org.tessera.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -32,16 +33,25 @@ final class SimdKernel4x2 implements MicroKernel {
     }
 
     @Override
-    public void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, float alpha, boolean accumulate) {
-        FloatVector c00 = FloatVector.zero(S); FloatVector c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S); FloatVector c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S); FloatVector c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S); FloatVector c31 = FloatVector.zero(S);
+    public void packRows(float[] ad, int src, int ld, int kc, int rows, float[] ap, int at) {
+        // the register transpose makes panels of L/2 rows (a 4 x 2 kernel forced onto 512-bit vectors packs element-wise)
+        if (MR == L / 2) SimdTranspose.packHalfPanels(ad, src, ld, kc, rows, ap, at);
+        else MicroKernel.super.packRows(ad, src, ld, kc, rows, ap, at);
+    }
+
+    @Override
+    public void run(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, boolean accumulate) {
+        // accumulators start from C's tile or zero (a load with no lanes set touches nothing); see SimdKernel8x2
+        VectorMask<Float> old = S.maskAll(accumulate);
+        FloatVector c00 = FloatVector.fromArray(S, c, co, old), c01 = FloatVector.fromArray(S, c, co + L, old);
+        FloatVector c10 = FloatVector.fromArray(S, c, co + 1 * ldc, old), c11 = FloatVector.fromArray(S, c, co + 1 * ldc + L, old);
+        FloatVector c20 = FloatVector.fromArray(S, c, co + 2 * ldc, old), c21 = FloatVector.fromArray(S, c, co + 2 * ldc + L, old);
+        FloatVector c30 = FloatVector.fromArray(S, c, co + 3 * ldc, old), c31 = FloatVector.fromArray(S, c, co + 3 * ldc + L, old);
         for (int k = 0; k < kc; k++) {
             // indices linear in k (scale MR for A, NR for B), so C2 hoists the range checks out of the loop
             int a = ao + k * MR, b = bo + k * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, b);
-            FloatVector b1 = FloatVector.fromArray(S, bp, b + 1 * L);
+            FloatVector b1 = FloatVector.fromArray(S, bp, b + L);
             FloatVector x;
             x = FloatVector.broadcast(S, ap[a + 0]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
@@ -53,25 +63,9 @@ final class SimdKernel4x2 implements MicroKernel {
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
         }
         // stores written out rather than through a helper: a call that is not inlined would box the accumulators
-        FloatVector s = FloatVector.broadcast(S, alpha);
-        if (accumulate) {
-            c00.fma(s, FloatVector.fromArray(S, c, co)).intoArray(c, co);
-            c01.fma(s, FloatVector.fromArray(S, c, co + 1 * L)).intoArray(c, co + 1 * L);
-            c10.fma(s, FloatVector.fromArray(S, c, co + 1 * ldc)).intoArray(c, co + 1 * ldc);
-            c11.fma(s, FloatVector.fromArray(S, c, co + 1 * ldc + 1 * L)).intoArray(c, co + 1 * ldc + 1 * L);
-            c20.fma(s, FloatVector.fromArray(S, c, co + 2 * ldc)).intoArray(c, co + 2 * ldc);
-            c21.fma(s, FloatVector.fromArray(S, c, co + 2 * ldc + 1 * L)).intoArray(c, co + 2 * ldc + 1 * L);
-            c30.fma(s, FloatVector.fromArray(S, c, co + 3 * ldc)).intoArray(c, co + 3 * ldc);
-            c31.fma(s, FloatVector.fromArray(S, c, co + 3 * ldc + 1 * L)).intoArray(c, co + 3 * ldc + 1 * L);
-        } else {
-            c00.mul(s).intoArray(c, co);
-            c01.mul(s).intoArray(c, co + 1 * L);
-            c10.mul(s).intoArray(c, co + 1 * ldc);
-            c11.mul(s).intoArray(c, co + 1 * ldc + 1 * L);
-            c20.mul(s).intoArray(c, co + 2 * ldc);
-            c21.mul(s).intoArray(c, co + 2 * ldc + 1 * L);
-            c30.mul(s).intoArray(c, co + 3 * ldc);
-            c31.mul(s).intoArray(c, co + 3 * ldc + 1 * L);
-        }
+        c00.intoArray(c, co); c01.intoArray(c, co + L);
+        c10.intoArray(c, co + 1 * ldc); c11.intoArray(c, co + 1 * ldc + L);
+        c20.intoArray(c, co + 2 * ldc); c21.intoArray(c, co + 2 * ldc + L);
+        c30.intoArray(c, co + 3 * ldc); c31.intoArray(c, co + 3 * ldc + L);
     }
 }

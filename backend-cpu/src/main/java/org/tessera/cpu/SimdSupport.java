@@ -56,14 +56,14 @@ final class SimdSupport {
     }
 
     /**
-     * The Vector API kernel for this machine: 12 x 2 vectors where the preferred vectors are 512 bits (AVX-512, 32
-     * registers), else 4 x 2 (16 registers: 12 accumulators spilled). {@code -Dtessera.gemm.kernel=4x2|12x2} forces one.
+     * The Vector API kernel for this machine: 8 x 2 vectors where the preferred vectors are 512 bits (AVX-512, 32
+     * registers), else 4 x 2 (16 registers: 12 accumulators spilled). {@code -Dtessera.gemm.kernel=4x2|8x2} forces one.
      */
     private static String simdKernelName() throws ReflectiveOperationException {
         String forced = System.getProperty("tessera.gemm.kernel");
         if (forced != null) return "SimdKernel" + forced;
-        MicroKernel wide = (MicroKernel) Class.forName("org.tessera.cpu.SimdKernel12x2").getDeclaredConstructor().newInstance();
-        return wide.nr() >= 32 ? "SimdKernel12x2" : "SimdKernel4x2";     // NR = 2 vectors of 16 floats: 512-bit
+        MicroKernel wide = (MicroKernel) Class.forName("org.tessera.cpu.SimdKernel8x2").getDeclaredConstructor().newInstance();
+        return wide.nr() >= 32 ? "SimdKernel8x2" : "SimdKernel4x2";     // NR = 2 vectors of 16 floats: 512-bit
     }
 
     private static MicroKernel choose() {

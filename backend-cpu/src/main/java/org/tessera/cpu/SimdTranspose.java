@@ -53,6 +53,34 @@ final class SimdTranspose {
         if (k0 < kc) MicroKernel.packTransposedScalar(bd, src, ld, k0, kc, cols, bp, at, nr);
     }
 
+    /**
+     * As {@link MicroKernel#packRows} for panels of L/2 rows (the 8 x 2 and 4 x 2 kernels): each L x L block of A
+     * (L rows, L deep) is transposed in registers into a scratch block, whose halves are two panels' next L k steps.
+     * Rows left over by pairs of panels and depth left over by the blocks go element by element.
+     */
+    static void packHalfPanels(float[] ad, int src, int ld, int kc, int rows, float[] ap, int at) {
+        int h = L / 2, r0 = 0;
+        if (L == 16 || L == 8) {
+            float[] block = new float[L * L];
+            for (; r0 + L <= rows; r0 += L) {
+                int s = src + r0 * ld, low = at + r0 * kc, high = low + h * kc, k0 = 0;
+                for (; k0 + L <= kc; k0 += L) {
+                    if (L == 16) block16(ad, s + k0, ld, block, 0, L);
+                    else block8(ad, s + k0, ld, block, 0, L);
+                    for (int j = 0; j < L; j++) {
+                        System.arraycopy(block, j * L, ap, low + (k0 + j) * h, h);
+                        System.arraycopy(block, j * L + h, ap, high + (k0 + j) * h, h);
+                    }
+                }
+                if (k0 < kc) {
+                    MicroKernel.packTransposedScalar(ad, s, ld, k0, kc, h, ap, low, h);
+                    MicroKernel.packTransposedScalar(ad, s + h * ld, ld, k0, kc, h, ap, high, h);
+                }
+            }
+        }
+        for (; r0 < rows; r0 += h) MicroKernel.packTransposedScalar(ad, src + r0 * ld, ld, 0, kc, Math.min(h, rows - r0), ap, at + r0 * kc, h);
+    }
+
     /** One 16 x 16 block: rows j of the stored matrix (k along them) in, rows k of the panel out. */
     private static void block16(float[] bd, int s, int ld, float[] bp, int d, int nr) {
         FloatVector r0 = FloatVector.fromArray(S, bd, s + 0 * ld);
