@@ -13,11 +13,15 @@ import org.tessera.backend.Strided;
 /** The blocked GEMM against a naive double-precision product, for both micro-kernels, at sizes that cut every block edge. */
 class GemmTest {
 
+    /** Every micro-kernel the backend can pick: the one list this test and {@link JitCompilableTest} run. */
+    static List<MicroKernel> kernels() {
+        return List.of(new ScalarMicroKernel(), new SimdKernel4x2(), new SimdKernel8x2());
+    }
+
     static List<Object[]> cases() {
-        List<MicroKernel> kernels = List.of(new ScalarMicroKernel(), new SimdKernel4x2(), new SimdKernel8x2());
         int[][] sizes = {{1, 1, 1}, {7, 13, 5}, {6, 32, 1}, {130, 600, 70}, {121, 515, 2049}, {3, 1100, 40}, {300, 40, 300}, {1, 300, 70}, {50, 1, 90}, {200, 600, 1}, {1, 5000, 1}};
         List<Object[]> out = new ArrayList<>();
-        for (MicroKernel k : kernels) {
+        for (MicroKernel k : kernels()) {
             for (int[] s : sizes) {
                 for (int t = 0; t < 4; t++) out.add(new Object[] {k, s[0], s[1], s[2], (t & 1) != 0, (t & 2) != 0, t == 0 ? 0.0 : t == 3 ? 1.0 : 0.5});
             }
@@ -31,7 +35,7 @@ class GemmTest {
         return v;
     }
 
-    private static Strided matrix(float[] data, int batch, int rows, int cols, int batchStride) {
+    static Strided matrix(float[] data, int batch, int rows, int cols, int batchStride) {
         return new Strided(new CpuBuffer(DType.F32, data, data.length), new int[] {batch, rows, cols},
                 new int[] {batchStride, cols, 1}, 0);
     }
