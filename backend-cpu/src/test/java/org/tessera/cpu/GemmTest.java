@@ -10,7 +10,7 @@ import org.tessera.DType;
 import org.tessera.Rng;
 import org.tessera.backend.Strided;
 
-/** The blocked GEMM against a naive double-precision product, for both micro-kernels, at sizes that cut every block edge. */
+/** The blocked GEMM against a naive double-precision product, for every micro-kernel, at sizes that cut every block edge. */
 class GemmTest {
 
     /** Every micro-kernel the backend can pick: the one list this test and {@link JitCompilableTest} run. */
