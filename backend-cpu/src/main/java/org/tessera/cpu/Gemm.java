@@ -15,15 +15,15 @@ import org.tessera.backend.Strided;
  */
 final class Gemm {
     // Block sizes from interleaved sweeps in one JVM (GemmBlockSweep: Gemm instances side by side, 12 rounds, medians).
-    // With the 12x2 kernel on 2 cores of an Intel Xeon (AVX-512, 48 KiB L1d, 2 MiB L2), KC 256 / MC 240 against
-    // 512 / 120: 1024^2 305 vs 279 GFLOP/s, the MLP's [1000,784]x[200,784]^T 246-263 vs 237-253, [128,784]x[512,784]^T
-    // 202-206 vs 194-197, the small step's 64-row products 100-160 vs 67-132. A KC x NR panel of B is then 32 KiB,
-    // in L1 beside the 12 KiB panel of A. (With the earlier 6x2 kernel on a Zen 4, 512 / 120 had been 2-5% ahead.)
+    // With the 8x2 kernel on 2 cores of an AMD EPYC (Zen 5, ~215 GFLOP/s per core), KC 512 / MC 120 against 256 / 240,
+    // two sweeps: 1024^2 337 / 184 vs 321 / 173 GFLOP/s (the second sweep on a busy machine), 512^2 304 / 326 vs
+    // 290 / 174, the MLP's [1000,784]x[200,784]^T 254 / 241 vs 247 / 234, [128,784]x[512,784]^T 196 / 234 vs 171 / 222.
+    // (On an Intel Xeon with a 12x2 kernel that is not in the tree, 256 / 240 had been ahead.)
     /** Most depth of a packed block (k is cut into equal blocks of at most this). Property tessera.gemm.kc. */
-    static final int KC = Integer.getInteger("tessera.gemm.kc", 256);
+    static final int KC = Integer.getInteger("tessera.gemm.kc", 512);
     /** Rows of A in one block (rounded down to a multiple of MR): MC x KC floats (240 KiB) stay in L2. Property tessera.gemm.mc. */
-    static final int MC = Integer.getInteger("tessera.gemm.mc", 240);
-    /** Columns of B packed at once: KC x NC floats (4 MiB at KC 256) stay in L3. Property tessera.gemm.nc. */
+    static final int MC = Integer.getInteger("tessera.gemm.mc", 120);
+    /** Columns of B packed at once: KC x NC floats (8 MiB at KC 512) stay in L3. Property tessera.gemm.nc. */
     static final int NC = Integer.getInteger("tessera.gemm.nc", 4096);
     /** Below this many multiply-adds a product runs on the calling thread. */
     static final long SERIAL_FLOPS = Long.getLong("tessera.gemm.serialFlops", 1L << 18);
@@ -215,9 +215,10 @@ final class Gemm {
             }
             if (threads == 1) packB.run(0, packWork);
             else parallel.forRange(packWork, 4, packB);
-            // pieces of row tiles while every thread gets at least two, else pieces of B's panels, claimed one by one
-            // (Parallel cuts up to 4 per thread) so that a thread the shared machine slows down takes fewer. Measured
-            // against one fixed share per thread in one JVM (interleaved rounds): the same speed at every MLP shape.
+            // one piece of row tiles per thread while every thread gets at least two tiles, else pieces of B's panels.
+            // Rows are not cut finer: on 2 cores of an AMD EPYC (Zen 5, ~215 GFLOP/s per core) four pieces per thread,
+            // claimed one by one, ran 1024^2 at 264-271 GFLOP/s against 318-329 for one piece per thread, 512^2 at
+            // 221-241 against 286-298 (the same blocks of A either way; the MLP's shapes within noise).
             Parallel.RangeBody body;
             int units;
             if (rowTiles >= 2 * threads || panels == 1) {
@@ -229,7 +230,7 @@ final class Gemm {
             }
             // at least 4 row tiles (or 2 panels) a piece, so that each packed panel of B serves several tiles from L1
             if (threads == 1) body.run(0, units);
-            else parallel.forRange(units, units == rowTiles ? 4 : 2, body);
+            else parallel.forRange(units, units == rowTiles ? Math.max(4, rowTiles / threads) : 2, body);
         }
     }
 
