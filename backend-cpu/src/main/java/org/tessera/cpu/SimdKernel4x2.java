@@ -33,6 +33,11 @@ final class SimdKernel4x2 implements MicroKernel {
     }
 
     @Override
+    public void copyPanelRow(float[] bd, int src, float[] bp, int at) {
+        SimdTranspose.copyTwoVectors(bd, src, bp, at);
+    }
+
+    @Override
     public void packRows(float[] ad, int src, int ld, int kc, int rows, float[] ap, int at) {
         // the register transpose makes panels of L/2 rows (a 4 x 2 kernel forced onto 512-bit vectors packs element-wise)
         if (MR == L / 2) SimdTranspose.packHalfPanels(ad, src, ld, kc, rows, ap, at);

@@ -37,6 +37,12 @@ final class SimdTranspose {
 
     private SimdTranspose() {}
 
+    /** As {@link MicroKernel#copyPanelRow} for NR = 2 L: two vector moves. */
+    static void copyTwoVectors(float[] bd, int src, float[] bp, int at) {
+        FloatVector.fromArray(S, bd, src).intoArray(bp, at);
+        FloatVector.fromArray(S, bd, src + L).intoArray(bp, at + L);
+    }
+
     /** As {@link MicroKernel#packTransposedB}, for {@code nr} a multiple of L. */
     static void pack(float[] bd, int src, int ld, int kc, int cols, float[] bp, int at, int nr) {
         if (cols < nr || (L != 16 && L != 8)) {
