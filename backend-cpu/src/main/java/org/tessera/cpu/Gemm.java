@@ -15,15 +15,16 @@ import org.tessera.backend.Strided;
  */
 final class Gemm {
     // Block sizes from interleaved sweeps in one JVM (GemmBlockSweep: Gemm instances side by side, 12 rounds, medians).
-    // With the 8x2 kernel on 2 cores of an AMD EPYC (Zen 5, ~215 GFLOP/s per core), KC 512 / MC 120 against 256 / 240,
-    // two sweeps: 1024^2 337 / 184 vs 321 / 173 GFLOP/s (the second sweep on a busy machine), 512^2 304 / 326 vs
-    // 290 / 174, the MLP's [1000,784]x[200,784]^T 254 / 241 vs 247 / 234, [128,784]x[512,784]^T 196 / 234 vs 171 / 222.
-    // (On an Intel Xeon with a 12x2 kernel that is not in the tree, 256 / 240 had been ahead.)
+    // With the 8x2 kernel on 2 cores of an AMD EPYC (Zen 5, ~215 GFLOP/s per core, 1 MiB L2), KC 1024 / MC 120 against
+    // 512 / 120: 1024^2 350 vs 338 GFLOP/s, [128,784]x[512,784]^T 217 vs 197, the seed MLP's [1000,784]x[200,784]^T
+    // 263-279 vs 256-273 and [1000,200]^T x [1000,784] 254 vs 249, 512^2 and [512,128]^T x [512,784] equal; 512 / 120 had
+    // in turn beaten 256 / 240 by 2-8% on every shape. A KC x NR panel of B (128 KiB) then streams from L2, beside the
+    // MC x KC block of A (480 KiB). (On an Intel Xeon with a 12x2 kernel that is not in the tree, 256 / 240 had been ahead.)
     /** Most depth of a packed block (k is cut into equal blocks of at most this). Property tessera.gemm.kc. */
-    static final int KC = Integer.getInteger("tessera.gemm.kc", 512);
-    /** Rows of A in one block (rounded down to a multiple of MR): MC x KC floats (240 KiB) stay in L2. Property tessera.gemm.mc. */
+    static final int KC = Integer.getInteger("tessera.gemm.kc", 1024);
+    /** Rows of A in one block (rounded down to a multiple of MR): MC x KC floats (480 KiB) stay in L2. Property tessera.gemm.mc. */
     static final int MC = Integer.getInteger("tessera.gemm.mc", 120);
-    /** Columns of B packed at once: KC x NC floats (8 MiB at KC 512) stay in L3. Property tessera.gemm.nc. */
+    /** Columns of B packed at once: KC x NC floats (16 MiB at KC 1024) stay in L3. Property tessera.gemm.nc. */
     static final int NC = Integer.getInteger("tessera.gemm.nc", 4096);
     /** Below this many multiply-adds a product runs on the calling thread. */
     static final long SERIAL_FLOPS = Long.getLong("tessera.gemm.serialFlops", 1L << 18);

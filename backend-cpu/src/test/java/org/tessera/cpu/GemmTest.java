@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
 import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.tessera.DType;
@@ -12,6 +14,13 @@ import org.tessera.backend.Strided;
 
 /** The blocked GEMM against a naive double-precision product, for every micro-kernel, at sizes that cut every block edge. */
 class GemmTest {
+
+    /** backend-cpu's pom runs this class a second time with 256-bit vectors; this checks that it really did. */
+    @Test
+    void runsWithTheVectorWidthThePomAskedFor() {
+        String bits = System.getProperty("tessera.test.vectorBits");
+        if (bits != null) assertEquals(Integer.parseInt(bits), FloatVector.SPECIES_PREFERRED.vectorBitSize());
+    }
 
     /** Every micro-kernel the backend can pick: the one list this test and {@link JitCompilableTest} run. */
     static List<MicroKernel> kernels() {
