@@ -313,10 +313,13 @@ final class Gemm {
         for (int r0 = 0; r0 < rows; r0 += mr) {
             int valid = Math.min(mr, rows - r0), at = r0 * kc;
             if (a.trans) {
+                // A transposed (the weight gradients dW = dy^T x): the panel's mr values at one k are contiguous,
+                // one row of A per k, so arraycopy (an intrinsic: a vector move) instead of an element loop. On Zen 5,
+                // one thread: [256,64]^T x [64,64] 93 -> 110-115 GFLOP/s; products with more columns equal (noise).
                 for (int kk = 0; kk < kc; kk++) {
                     int src = a.at(item, ic + r0, pc + kk), dst = at + kk * mr;
-                    for (int r = 0; r < valid; r++) ap[dst + r] = ad[src + r];
-                    for (int r = valid; r < mr; r++) ap[dst + r] = 0f;
+                    System.arraycopy(ad, src, ap, dst, valid);
+                    if (valid < mr) java.util.Arrays.fill(ap, dst + valid, dst + mr, 0f);
                 }
             }
             if (alpha != 1) {
