@@ -13,11 +13,10 @@ import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.knowm.xchart.AnnotationLine;
-import org.knowm.xchart.AnnotationText;
 import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.CategorySeries;
 import org.tessera.Device;
 import org.tessera.backend.MemoryStats;
 import org.tessera.cpu.MachineSpeed;
@@ -158,7 +157,7 @@ final class BenchCommand implements Callable<Integer> {
         table(w, cases, ds, rows, machine);
         if (train) trainTable(w, trained);
         writeResults(rows, trained, machine);
-        for (String op : cases.stream().map(BenchCase::op).distinct().toList()) chart(op, rows, ds);
+        for (String op : cases.stream().map(BenchCase::op).distinct().toList()) chart(out, op, rows, ds);
         memory(w, ds, full ? 100 : 5);
         if (profile) profileSteps(w, ds);
         w.println("results: " + out.toAbsolutePath().resolve("results.json") + ", results.csv, and a chart per op (*.png)");
@@ -293,33 +292,51 @@ final class BenchCommand implements Callable<Integer> {
         return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
-    /** Throughput against size, a line per device and peer; where OpenCL first beats the CPU, a marked line. */
-    private void chart(String op, List<Row> rows, List<Device> ds) throws IOException {
+    /**
+     * Throughput per case as grouped bars, one colour per device and peer, the cases' own labels on the axis (256,
+     * 1M, seed, ...: sizes that are not evenly spaced and names that are not sizes read as what they are). The y axis
+     * is logarithmic, with a marker per case instead of bars, where the cases' throughputs span more than 10x (the MLP
+     * steps, or OpenCL on PoCL beside the CPU), so the smallest stays readable.
+     * Where OpenCL first beats the CPU, the title says at which case.
+     */
+    static void chart(Path out, String op, List<Row> rows, List<Device> ds) throws IOException {
         List<Row> mine = rows.stream().filter(r -> r.c().op().equals(op) && r.timing() != null).toList();
         if (mine.isEmpty()) return;
-        String unit = mine.get(0).c().unit().label;
-        XYChart c = new XYChartBuilder().width(900).height(520).title(op).xAxisTitle(op.startsWith("gemm (") ? "flops per product" : "size")
-                .yAxisTitle(unit).build();
-        boolean sized = mine.stream().map(r -> r.c().size()).distinct().count() > 1;
-        c.getStyler().setXAxisLogarithmic(sized && !op.equals("mlp step"));
+        List<BenchCase> cases = mine.stream().map(Row::c).distinct().toList();
+        List<String> labels = cases.stream().map(BenchCase::label).toList();
         Map<String, List<Row>> byRunner = new LinkedHashMap<>();
         for (Row r : mine) byRunner.computeIfAbsent(r.runner(), k -> new ArrayList<>()).add(r);
-        for (var e : byRunner.entrySet()) {
-            double[] x = e.getValue().stream().mapToDouble(r -> r.c().size()).toArray();
-            double[] y = e.getValue().stream().mapToDouble(Row::throughput).toArray();
-            c.addSeries(e.getKey(), x, y);
-        }
+
+        String title = op;
         String cpu = ds.stream().filter(d -> d.backend().equals("cpu")).map(Device::spec).findFirst().orElse(null);
         String ocl = ds.stream().filter(d -> d.backend().equals("opencl")).map(Device::spec).findFirst().orElse(null);
-        if (cpu != null && ocl != null && byRunner.containsKey(cpu) && byRunner.containsKey(ocl) && !op.equals("mlp step")) {
+        if (cpu != null && ocl != null && byRunner.containsKey(cpu) && byRunner.containsKey(ocl)) {
             for (Row r : byRunner.get(ocl)) {
                 Row base = byRunner.get(cpu).stream().filter(b -> b.c() == r.c()).findFirst().orElse(null);
                 if (base != null && r.throughput() > base.throughput()) {
-                    c.addAnnotation(new AnnotationLine(r.c().size(), true, false));
-                    c.addAnnotation(new AnnotationText(ocl + " overtakes " + cpu + " at " + r.c().label(), r.c().size(), r.throughput(), false));
+                    title += " (" + ocl + " overtakes " + cpu + " at " + r.c().label() + ")";
                     break;
                 }
             }
+        }
+        CategoryChart c = new CategoryChartBuilder().width(900).height(520).title(title)
+                .xAxisTitle(op.startsWith("gemm (") ? "shape" : "case").yAxisTitle(mine.get(0).c().unit().label).build();
+        double lo = mine.stream().mapToDouble(Row::throughput).filter(t -> t > 0).min().orElse(1);
+        double hi = mine.stream().mapToDouble(Row::throughput).max().orElse(1);
+        if (hi > 10 * lo) {
+            // XChart draws bars from zero, which a log axis lacks: markers at each case instead
+            c.getStyler().setYAxisLogarithmic(true);
+            c.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Scatter);
+            c.getStyler().setOverlapped(true);
+            c.getStyler().setMarkerSize(12);
+        }
+        for (var e : byRunner.entrySet()) {
+            // a runner without a case (a peer with no twin) gets no bar there, not a zero
+            List<Double> y = new ArrayList<>();
+            for (BenchCase bc : cases) {
+                y.add(e.getValue().stream().filter(r -> r.c() == bc).map(Row::throughput).findFirst().orElse(null));
+            }
+            c.addSeries(e.getKey(), labels, y);
         }
         String file = op.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("-$", "") + ".png";
         BitmapEncoder.saveBitmap(c, out.resolve(file).toString(), BitmapEncoder.BitmapFormat.PNG);
