@@ -39,17 +39,25 @@ final class SelftestCommand implements Callable<Integer> {
         out.printf("selftest on %s (%s): %d cases x %s%n", d.spec(), d.name(), Conformance.caseNames().size(), dtypes);
         out.flush();
         int[] counts = new int[3];   // passed, failed, comparisons
+        java.util.Map<DType, int[]> byDType = new java.util.EnumMap<>(DType.class);   // the same, per dtype
         Conformance.run(d, dtypes, r -> {
+            int[] mine = byDType.computeIfAbsent(r.dtype(), t -> new int[3]);
             if (r.passed()) {
                 counts[0]++;
                 counts[2] += r.checks();
+                mine[0]++;
+                mine[2] += r.checks();
                 if (verbose) out.printf(Locale.ROOT, "  ok      %-3s %s (%d checks)%n", r.dtype(), r.name(), r.checks());
             } else {
                 counts[1]++;
+                mine[1]++;
                 out.printf(Locale.ROOT, "  FAILED  %-3s %s: %s%n", r.dtype(), r.name(), r.failure());
             }
             out.flush();
         });
+        for (var e : byDType.entrySet()) {
+            out.printf("  %s: %d passed, %d failed, %d comparisons%n", e.getKey(), e.getValue()[0], e.getValue()[1], e.getValue()[2]);
+        }
         out.printf("%d passed, %d failed (%d comparisons against PyTorch 1.13 and finite differences) on %s%n", counts[0], counts[1], counts[2], d.spec());
         out.flush();
         return counts[1] == 0 ? 0 : 1;

@@ -49,6 +49,15 @@ class CommandsTest {
     }
 
     @Test
+    void selftestCountsF32AndF64Apart() {
+        Run r = run("selftest", "--device", "cpu");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().matches("(?s).*  F32: [1-9][0-9]* passed, 0 failed, [1-9][0-9]* comparisons\n.*"), r.out());
+        assertTrue(r.out().matches("(?s).*  F64: [1-9][0-9]* passed, 0 failed, [1-9][0-9]* comparisons\n.*"), r.out());
+        assertTrue(r.out().contains(" passed, 0 failed ("), r.out());
+    }
+
+    @Test
     void trainExplainsMissingDataAndBadOptions() {
         Run r = run("train", "--data", dir.resolve("nowhere").toString(), "--device", "cpu");
         assertEquals(2, r.code());

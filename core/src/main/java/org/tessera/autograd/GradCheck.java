@@ -26,11 +26,16 @@ public final class GradCheck {
         }
     }
 
-    /** Checks with PyTorch's default tolerances; returns true or throws {@link Mismatch}. */
+    /**
+     * Checks with PyTorch's default tolerances. Like {@code torch.autograd.gradcheck} (whose {@code raise_exception}
+     * defaults to true) it returns true or throws {@link Mismatch}: it never returns false, so call it as a statement
+     * (a test fails by the exception, which names the input and element). {@link #report} gives the verdict as a value.
+     */
     public static boolean check(Function<List<Tensor>, Tensor> f, List<Tensor> inputs) {
         return check(f, inputs, DEFAULT_EPS, DEFAULT_ATOL, DEFAULT_RTOL);
     }
 
+    /** {@link #check(Function, List)} with explicit tolerances: true, or {@link Mismatch}. */
     public static boolean check(Function<List<Tensor>, Tensor> f, List<Tensor> inputs, double eps, double atol, double rtol) {
         Report r = report(f, inputs, eps, atol, rtol);
         if (r.worst() > 1) {

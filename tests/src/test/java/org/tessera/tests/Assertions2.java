@@ -3,8 +3,14 @@ package org.tessera.tests;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.tessera.DType;
 import org.tessera.Tensor;
+import org.tessera.autograd.GradCheck;
 
 /** Value comparisons with stated tolerances: |actual - expected| <= atol + rtol * |expected|. */
 public final class Assertions2 {
@@ -13,7 +19,40 @@ public final class Assertions2 {
     /** F32: a few ulps of float through a short chain of ops. */
     public static final double F32_TOL = org.tessera.conformance.Conformance.F32_TOL;
 
+    /** What {@link #assertClose(String, Tensor)} and {@link #gradCheck} compared, per dtype: the suites report it. */
+    private static final Map<DType, LongAdder> TENSORS = new EnumMap<>(DType.class), VALUES = new EnumMap<>(DType.class);
+    private static final LongAdder GRAD_CHECKS = new LongAdder(), GRAD_CHECKED_ELEMENTS = new LongAdder();
+
+    static {
+        for (DType t : DType.values()) {
+            TENSORS.put(t, new LongAdder());
+            VALUES.put(t, new LongAdder());
+        }
+    }
+
     private Assertions2() {}
+
+    /** Tensors and values compared against references per dtype, and gradient checks, since the JVM started. */
+    public static String tally() {
+        StringBuilder b = new StringBuilder();
+        for (DType t : DType.values()) {
+            long n = TENSORS.get(t).sum();
+            if (n > 0) b.append(t).append(": ").append(n).append(" tensors (").append(VALUES.get(t).sum()).append(" values); ");
+        }
+        return b.append("gradient checks (F64): ").append(GRAD_CHECKS.sum()).append(" (").append(GRAD_CHECKED_ELEMENTS.sum())
+                .append(" input elements)").toString();
+    }
+
+    public static long tensorsCompared(DType t) {
+        return TENSORS.get(t).sum();
+    }
+
+    /** {@link GradCheck#check}, counted: a mismatch throws {@link GradCheck.Mismatch}, naming the input and element. */
+    public static void gradCheck(Function<List<Tensor>, Tensor> f, List<Tensor> inputs) {
+        GradCheck.check(f, inputs);
+        GRAD_CHECKS.increment();
+        for (Tensor in : inputs) if (in.requiresGrad()) GRAD_CHECKED_ELEMENTS.add(in.numel());
+    }
 
     public static double tol(DType t) {
         return t == DType.F64 ? F64_TOL : F32_TOL;
@@ -27,6 +66,12 @@ public final class Assertions2 {
         Expected.Entry e = Expected.get(key);
         assertArrayEquals(e.shape(), actual.shape(), key + ": shape");
         assertClose(e.values(), actual.toDoubleArray(), tol(actual.dtype()), key);
+        count(actual);
+    }
+
+    private static void count(Tensor t) {
+        TENSORS.get(t.dtype()).increment();
+        VALUES.get(t.dtype()).add(t.numel());
     }
 
     /**
@@ -49,6 +94,7 @@ public final class Assertions2 {
             }
         }
         assertClose(want, got, tol(actual.dtype()), key);
+        count(actual);
     }
 
     public static void assertClose(double[] expected, double[] actual, double tol, String what) {
