@@ -145,14 +145,15 @@ final class CpuBackend implements Backend {
 
     @Override
     public void unary(UnaryOp op, double p, double q, Strided x, Strided out) {
-        if (denseF32(out, x) && fast.supports(op, false)) {
+        FastElementwise.Unary k = fast.unary(op);
+        if (k != null && denseF32(out, x)) {
             float[] xs = (float[]) array(x), ys = (float[]) array(out);
             parallel.forRange(out.numel(), ELEMENTWISE_GRAIN,
-                    (s, e) -> fast.unary(op, (float) p, (float) q, xs, x.offset() + s, ys, out.offset() + s, e - s));
+                    (s, e) -> k.apply((float) p, (float) q, xs, x.offset() + s, ys, out.offset() + s, e - s));
             return;
         }
-        if (allF32(out, x) && fast.supports(op, false)) {   // strided F32: gathered into float chunks, same kernels
-            mapFloats(out, new Strided[] {x}, (in, o, n) -> fast.unary(op, (float) p, (float) q, in[0], 0, o, 0, n));
+        if (k != null && allF32(out, x)) {   // strided F32: gathered into float chunks, same kernels
+            mapFloats(out, new Strided[] {x}, (in, o, n) -> k.apply((float) p, (float) q, in[0], 0, o, 0, n));
             return;
         }
         UnaryOp.Forward f = op.forward();
@@ -164,16 +165,17 @@ final class CpuBackend implements Backend {
 
     @Override
     public void unaryBackward(UnaryOp op, double p, double q, Strided dy, Strided saved, Strided dx) {
-        if (denseF32(dx, dy, saved) && fast.supports(op, true)) {
+        FastElementwise.UnaryBackward k = fast.unaryBackward(op);
+        if (k != null && denseF32(dx, dy, saved)) {
             float[] gs = (float[]) array(dy), ss = saved == null ? null : (float[]) array(saved), xs = (float[]) array(dx);
             int so = saved == null ? 0 : saved.offset();
             parallel.forRange(dx.numel(), ELEMENTWISE_GRAIN,
-                    (s, e) -> fast.unaryBackward(op, (float) p, (float) q, gs, dy.offset() + s, ss, so + s, xs, dx.offset() + s, e - s));
+                    (s, e) -> k.apply((float) p, (float) q, gs, dy.offset() + s, ss, so + s, xs, dx.offset() + s, e - s));
             return;
         }
-        if (allF32(dx, dy, saved) && fast.supports(op, true)) {
+        if (k != null && allF32(dx, dy, saved)) {
             Strided[] ins = saved == null ? new Strided[] {dy} : new Strided[] {dy, saved};
-            mapFloats(dx, ins, (in, o, n) -> fast.unaryBackward(op, (float) p, (float) q, in[0], 0, saved == null ? null : in[1], 0, o, 0, n));
+            mapFloats(dx, ins, (in, o, n) -> k.apply((float) p, (float) q, in[0], 0, saved == null ? null : in[1], 0, o, 0, n));
             return;
         }
         UnaryOp.Backward f = op.backward();
@@ -192,22 +194,23 @@ final class CpuBackend implements Backend {
 
     @Override
     public void binary(BinaryOp op, Strided a, Strided b, Strided out) {
-        if (denseF32(out, a, b) && fast.supports(op)) {
+        FastElementwise.Binary k = fast.binary(op);
+        if (k != null && denseF32(out, a, b)) {
             float[] as = (float[]) array(a), bs = (float[]) array(b), os = (float[]) array(out);
             parallel.forRange(out.numel(), ELEMENTWISE_GRAIN,
-                    (s, e) -> fast.binary(op, as, a.offset() + s, bs, b.offset() + s, os, out.offset() + s, e - s));
+                    (s, e) -> k.apply(as, a.offset() + s, bs, b.offset() + s, os, out.offset() + s, e - s));
             return;
         }
-        if (rowBroadcast(out, a, b) && fast.supports(op)) {   // x + bias: b repeats one contiguous row over out's rows
+        if (k != null && rowBroadcast(out, a, b)) {   // x + bias: b repeats one contiguous row over out's rows
             float[] as = (float[]) array(a), bs = (float[]) array(b), os = (float[]) array(out);
             int row = out.shape()[out.rank() - 1], rows = out.numel() / Math.max(1, row);
             parallel.forRange(rows, Math.max(1, ELEMENTWISE_GRAIN / Math.max(1, row)), (s, e) -> {
-                for (int r = s; r < e; r++) fast.binary(op, as, a.offset() + r * row, bs, b.offset(), os, out.offset() + r * row, row);
+                for (int r = s; r < e; r++) k.apply(as, a.offset() + r * row, bs, b.offset(), os, out.offset() + r * row, row);
             });
             return;
         }
-        if (allF32(out, a, b) && fast.supports(op)) {     // strided or broadcast F32 (x + scalar.expand(...))
-            mapFloats(out, new Strided[] {a, b}, (in, o, n) -> fast.binary(op, in[0], 0, in[1], 0, o, 0, n));
+        if (k != null && allF32(out, a, b)) {     // strided or broadcast F32 (x + scalar.expand(...))
+            mapFloats(out, new Strided[] {a, b}, (in, o, n) -> k.apply(in[0], 0, in[1], 0, o, 0, n));
             return;
         }
         BinaryOp.Forward f = op.forward();
@@ -226,7 +229,7 @@ final class CpuBackend implements Backend {
             return;
         }
         Strided other = input == 0 ? b : a;
-        if (op == BinaryOp.MUL && other != null && denseF32(out, dy, other) && fast.supports(op)) {
+        if (op == BinaryOp.MUL && other != null && denseF32(out, dy, other) && fast.binary(op) != null) {
             binary(BinaryOp.MUL, dy, other, out);
             return;
         }

@@ -5,17 +5,36 @@ import org.tessera.backend.OptimizerStep;
 import org.tessera.backend.UnaryOp;
 
 /**
- * Optional SIMD kernels for dense F32 operands, for the op rows that dominate training (activations,
- * arithmetic). Each method returns false for a row it does not implement; the caller then runs the op
- * table's Java formula. The conformance suite checks both paths against the same PyTorch values.
+ * Optional SIMD kernels for F32 operands, for the op rows that dominate training (activations, arithmetic). Each
+ * lookup gives the kernel of one op row, or null where there is none: the caller then runs the row's Java formula,
+ * so a row without a kernel is never left uncomputed. A kernel computes all {@code n} elements, as its row's formula
+ * rounded to float (exp, tanh and sigmoid within 2 ulp; NaN, infinities and signed zeros as the row).
  */
 interface FastElementwise {
-    boolean unary(UnaryOp op, float p, float q, float[] x, int xo, float[] y, int yo, int n);
+    @FunctionalInterface
+    interface Unary {
+        void apply(float p, float q, float[] x, int xo, float[] y, int yo, int n);
+    }
 
     /** {@code s} is the saved tensor (x or y per {@link UnaryOp#saves()}), null for NONE. */
-    boolean unaryBackward(UnaryOp op, float p, float q, float[] dy, int dyo, float[] s, int so, float[] dx, int dxo, int n);
+    @FunctionalInterface
+    interface UnaryBackward {
+        void apply(float p, float q, float[] dy, int dyo, float[] s, int so, float[] dx, int dxo, int n);
+    }
 
-    boolean binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n);
+    @FunctionalInterface
+    interface Binary {
+        void apply(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n);
+    }
+
+    /** The forward kernel of {@code op}, or null. */
+    Unary unary(UnaryOp op);
+
+    /** The backward (vector-Jacobian product) kernel of {@code op}, or null. */
+    UnaryBackward unaryBackward(UnaryOp op);
+
+    /** The forward kernel of {@code op}, or null. */
+    Binary binary(BinaryOp op);
 
     /**
      * One optimiser step on dense F32 elements {@code [0, n)} (offsets as {@link OptimizerStep#apply(int, float[], int,
@@ -23,17 +42,11 @@ interface FastElementwise {
      */
     boolean optimizerStep(OptimizerStep step, int n, float[] p, int po, float[] g, int go, float[][] state, int[] so);
 
-    boolean supports(UnaryOp op, boolean backward);
-
-    boolean supports(BinaryOp op);
-
-    /** Used when the Vector API is absent: supports nothing. */
+    /** Used when the Vector API is absent: no kernels. */
     FastElementwise NONE = new FastElementwise() {
-        @Override public boolean unary(UnaryOp op, float p, float q, float[] x, int xo, float[] y, int yo, int n) { return false; }
-        @Override public boolean unaryBackward(UnaryOp op, float p, float q, float[] dy, int dyo, float[] s, int so, float[] dx, int dxo, int n) { return false; }
-        @Override public boolean binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) { return false; }
+        @Override public Unary unary(UnaryOp op) { return null; }
+        @Override public UnaryBackward unaryBackward(UnaryOp op) { return null; }
+        @Override public Binary binary(BinaryOp op) { return null; }
         @Override public boolean optimizerStep(OptimizerStep step, int n, float[] p, int po, float[] g, int go, float[][] state, int[] so) { return false; }
-        @Override public boolean supports(UnaryOp op, boolean backward) { return false; }
-        @Override public boolean supports(BinaryOp op) { return false; }
     };
 }

@@ -25,6 +25,7 @@ final class Layout {
         return c.dense;
     }
 
+    /** The merged shape the kernels walk (BackendInternalsTest checks the merging through it). */
     int[] shape() {
         return c.shape;
     }

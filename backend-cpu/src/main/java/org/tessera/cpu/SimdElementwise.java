@@ -1,5 +1,7 @@
 package org.tessera.cpu;
 
+import java.util.EnumMap;
+import java.util.Map;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -11,52 +13,101 @@ import org.tessera.backend.UnaryOp;
 /**
  * Vector API versions of the hot op rows for dense F32 data. exp, tanh and sigmoid come from {@link VectorMath}
  * (bit-reproducible whatever the JIT did; tanh on 16M floats ~10 ms per thread against ~560 ms for Math.tanh).
- * Each formula mirrors its {@link UnaryOp}/{@link BinaryOp} row (relu and clamp keep NaN and -0 as the rows do);
- * tails shorter than a vector go through the row itself. Loaded only through {@link SimdSupport}.
+ * Each formula mirrors its {@link UnaryOp}/{@link BinaryOp} row (relu and clamp keep NaN and -0 as the rows do;
+ * {@code SimdElementwiseTest} holds every kernel to its row); tails shorter than a vector go through the row itself.
+ * Loaded only through {@link SimdSupport}.
  */
 final class SimdElementwise implements FastElementwise {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
-    @Override
-    public boolean supports(UnaryOp op, boolean backward) {
-        return switch (op) {
-            case NEG, ADD_SCALAR, MUL_SCALAR, DIV_SCALAR, EXP, TANH, SIGMOID, RELU, LEAKY_RELU -> true;
-            case SQRT, ABS, CLAMP -> !backward;
-            default -> false;
-        };
+    // One table per direction, built once: an op's vector loop does whole vectors and returns how many elements it
+    // did; the rest goes through the op's row. One loop method per op: C2 compiles each on its own with everything
+    // in it inlined. One loop with a switch over every op inside was too big to inline all of VectorMath into: tanh
+    // then ran out of line, on boxed vectors (108 us for 64 x 256 elements in an MLP step against 40 us alone).
+    private interface UnaryLoop {
+        int run(float p, float q, float[] x, int xo, float[] y, int yo, int n);
     }
 
-    @Override
-    public boolean supports(BinaryOp op) {
-        return op != BinaryOp.BCE_WITH_LOGITS;
+    private interface UnaryBackwardLoop {
+        int run(float p, float[] dy, int dyo, float[] s, int so, float[] dx, int dxo, int n);
     }
 
-    // One loop method per op: C2 compiles each on its own with everything in it inlined. One loop with a switch
-    // over every op inside was too big to inline all of VectorMath into: tanh then ran out of line, on boxed
-    // vectors (108 us for 64 x 256 elements in an MLP step against 40 us alone). Each returns how many elements
-    // it did (whole vectors); the rest goes through the op's row.
+    private interface BinaryLoop {
+        int run(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n);
+    }
 
-    @Override
-    public boolean unary(UnaryOp op, float p, float q, float[] x, int xo, float[] y, int yo, int n) {
-        int done = switch (op) {
-            case NEG -> neg(p, q, x, xo, y, yo, n);
-            case ADD_SCALAR -> addScalar(p, q, x, xo, y, yo, n);
-            case MUL_SCALAR -> mulScalar(p, q, x, xo, y, yo, n);
-            case DIV_SCALAR -> divScalar(p, q, x, xo, y, yo, n);
-            case EXP -> exp(p, q, x, xo, y, yo, n);
-            case SQRT -> sqrt(p, q, x, xo, y, yo, n);
-            case ABS -> abs(p, q, x, xo, y, yo, n);
-            case TANH -> tanh(p, q, x, xo, y, yo, n);
-            case SIGMOID -> sigmoid(p, q, x, xo, y, yo, n);
-            case RELU -> relu(p, q, x, xo, y, yo, n);
-            case LEAKY_RELU -> leakyRelu(p, q, x, xo, y, yo, n);
-            case CLAMP -> clamp(p, q, x, xo, y, yo, n);
-            default -> -1;
-        };
-        if (done < 0) return false;
+    private static final Map<UnaryOp, Unary> FORWARD = new EnumMap<>(UnaryOp.class);
+    private static final Map<UnaryOp, UnaryBackward> BACKWARD = new EnumMap<>(UnaryOp.class);
+    private static final Map<BinaryOp, Binary> BINARY = new EnumMap<>(BinaryOp.class);
+
+    static {
+        forward(UnaryOp.NEG, SimdElementwise::neg);
+        forward(UnaryOp.ADD_SCALAR, SimdElementwise::addScalar);
+        forward(UnaryOp.MUL_SCALAR, SimdElementwise::mulScalar);
+        forward(UnaryOp.DIV_SCALAR, SimdElementwise::divScalar);
+        forward(UnaryOp.EXP, SimdElementwise::exp);
+        forward(UnaryOp.SQRT, SimdElementwise::sqrt);
+        forward(UnaryOp.ABS, SimdElementwise::abs);
+        forward(UnaryOp.TANH, SimdElementwise::tanh);
+        forward(UnaryOp.SIGMOID, SimdElementwise::sigmoid);
+        forward(UnaryOp.RELU, SimdElementwise::relu);
+        forward(UnaryOp.LEAKY_RELU, SimdElementwise::leakyRelu);
+        forward(UnaryOp.CLAMP, SimdElementwise::clamp);
+
+        backward(UnaryOp.NEG, SimdElementwise::negBackward);
+        backward(UnaryOp.ADD_SCALAR, SimdElementwise::addScalarBackward);
+        backward(UnaryOp.MUL_SCALAR, SimdElementwise::mulScalarBackward);
+        backward(UnaryOp.DIV_SCALAR, SimdElementwise::divScalarBackward);
+        backward(UnaryOp.EXP, SimdElementwise::expBackward);
+        backward(UnaryOp.TANH, SimdElementwise::tanhBackward);
+        backward(UnaryOp.SIGMOID, SimdElementwise::sigmoidBackward);
+        backward(UnaryOp.RELU, SimdElementwise::reluBackward);
+        backward(UnaryOp.LEAKY_RELU, SimdElementwise::leakyReluBackward);
+
+        binary(BinaryOp.ADD, SimdElementwise::add);
+        binary(BinaryOp.SUB, SimdElementwise::sub);
+        binary(BinaryOp.MUL, SimdElementwise::mul);
+        binary(BinaryOp.DIV, SimdElementwise::div);
+        binary(BinaryOp.MAXIMUM, SimdElementwise::maximum);
+        binary(BinaryOp.MINIMUM, SimdElementwise::minimum);
+    }
+
+    private static void forward(UnaryOp op, UnaryLoop loop) {
         UnaryOp.Forward f = op.forward();
-        for (int i = done; i < n; i++) y[yo + i] = (float) f.apply(x[xo + i], p, q);
-        return true;
+        FORWARD.put(op, (p, q, x, xo, y, yo, n) -> {
+            for (int i = loop.run(p, q, x, xo, y, yo, n); i < n; i++) y[yo + i] = (float) f.apply(x[xo + i], p, q);
+        });
+    }
+
+    private static void backward(UnaryOp op, UnaryBackwardLoop loop) {
+        UnaryOp.Backward f = op.backward();
+        BACKWARD.put(op, (p, q, dy, dyo, s, so, dx, dxo, n) -> {
+            for (int i = loop.run(p, dy, dyo, s, so, dx, dxo, n); i < n; i++) {
+                dx[dxo + i] = (float) f.apply(dy[dyo + i], s == null ? 0 : s[so + i], p, q);
+            }
+        });
+    }
+
+    private static void binary(BinaryOp op, BinaryLoop loop) {
+        BinaryOp.Forward f = op.forward();
+        BINARY.put(op, (a, ao, b, bo, out, oo, n) -> {
+            for (int i = loop.run(a, ao, b, bo, out, oo, n); i < n; i++) out[oo + i] = (float) f.apply(a[ao + i], b[bo + i]);
+        });
+    }
+
+    @Override
+    public Unary unary(UnaryOp op) {
+        return FORWARD.get(op);
+    }
+
+    @Override
+    public UnaryBackward unaryBackward(UnaryOp op) {
+        return BACKWARD.get(op);
+    }
+
+    @Override
+    public Binary binary(BinaryOp op) {
+        return BINARY.get(op);
     }
 
     private static int neg(float p, float q, float[] x, int xo, float[] y, int yo, int n) {
@@ -167,26 +218,6 @@ final class SimdElementwise implements FastElementwise {
         return bound;
     }
 
-    @Override
-    public boolean unaryBackward(UnaryOp op, float p, float q, float[] dy, int dyo, float[] s, int so, float[] dx, int dxo, int n) {
-        int done = switch (op) {
-            case NEG -> negBackward(p, dy, dyo, s, so, dx, dxo, n);
-            case ADD_SCALAR -> addScalarBackward(p, dy, dyo, s, so, dx, dxo, n);
-            case MUL_SCALAR -> mulScalarBackward(p, dy, dyo, s, so, dx, dxo, n);
-            case DIV_SCALAR -> divScalarBackward(p, dy, dyo, s, so, dx, dxo, n);
-            case EXP -> expBackward(p, dy, dyo, s, so, dx, dxo, n);
-            case TANH -> tanhBackward(p, dy, dyo, s, so, dx, dxo, n);
-            case SIGMOID -> sigmoidBackward(p, dy, dyo, s, so, dx, dxo, n);
-            case RELU -> reluBackward(p, dy, dyo, s, so, dx, dxo, n);
-            case LEAKY_RELU -> leakyReluBackward(p, dy, dyo, s, so, dx, dxo, n);
-            default -> -1;
-        };
-        if (done < 0) return false;
-        UnaryOp.Backward f = op.backward();
-        for (int i = done; i < n; i++) dx[dxo + i] = (float) f.apply(dy[dyo + i], s == null ? 0 : s[so + i], p, q);
-        return true;
-    }
-
     private static int negBackward(float p, float[] dy, int dyo, float[] ss, int so, float[] dx, int dxo, int n) {
         int bound = S.loopBound(n);
         for (int i = 0; i < bound; i += S.length()) {
@@ -271,23 +302,6 @@ final class SimdElementwise implements FastElementwise {
             g.mul(p).blend(g, s.compare(VectorOperators.GT, 0f)).intoArray(dx, dxo + i);
         }
         return bound;
-    }
-
-    @Override
-    public boolean binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
-        int done = switch (op) {
-            case ADD -> add(a, ao, b, bo, out, oo, n);
-            case SUB -> sub(a, ao, b, bo, out, oo, n);
-            case MUL -> mul(a, ao, b, bo, out, oo, n);
-            case DIV -> div(a, ao, b, bo, out, oo, n);
-            case MAXIMUM -> maximum(a, ao, b, bo, out, oo, n);
-            case MINIMUM -> minimum(a, ao, b, bo, out, oo, n);
-            default -> -1;
-        };
-        if (done < 0) return false;
-        BinaryOp.Forward f = op.forward();
-        for (int i = done; i < n; i++) out[oo + i] = (float) f.apply(a[ao + i], b[bo + i]);
-        return true;
     }
 
     private static int add(float[] as, int ao, float[] bs, int bo, float[] out, int oo, int n) {
