@@ -138,7 +138,6 @@ public final class Device {
         return spec;
     }
 
-    /** Waits for every op queued on this device (for timing; reading a tensor waits by itself). */
     /** Type, parallel units, memory and fp64 support, e.g. for a table of devices. */
     public org.tessera.backend.DeviceInfo info() {
         return implementation().info();
@@ -154,6 +153,7 @@ public final class Device {
         implementation().resetPeakMemory();
     }
 
+    /** Waits for every op queued on this device (for timing; reading a tensor waits by itself). */
     public void synchronize() {
         backend.synchronize();
     }

@@ -65,6 +65,8 @@ public final class Tensor implements AutoCloseable {
     private boolean noGradView;
     /** The {@link Scope} that will close this tensor, if any (managed by Scope). */
     Scope scope;
+    /** Bounds of an I32 tensor's values known without a device read, valid while the storage is at knownVersion (see Checks). */
+    private int knownMin, knownMax, knownVersion = -1;
 
     private Tensor(Device device, Storage storage, int[] shape, int[] strides, int offset, boolean tracked) {
         this.device = device;
@@ -118,7 +120,27 @@ public final class Tensor implements AutoCloseable {
         }
         Tensor t = empty(device, dtype, shape);
         device.implementation().write(t.storage.buffer, data);
+        if (data instanceof int[] v && v.length > 0) t.knowRange(Arrays.stream(v).min().getAsInt(), Arrays.stream(v).max().getAsInt());
         return t;
+    }
+
+    /** {@code [min, max]} of this I32 tensor's values when known without reading the device, else null (see {@link Checks}). */
+    int[] knownRange() {
+        return knownVersion == storage.version() ? new int[] {knownMin, knownMax} : null;
+    }
+
+    /** Records bounds of this tensor's values, valid until its storage is written in place. */
+    void knowRange(int min, int max) {
+        knownMin = min;
+        knownMax = max;
+        knownVersion = storage.version();
+    }
+
+    /** Gives {@code out}, whose values are some of this tensor's (a view, a selection), this tensor's known bounds. */
+    private Tensor withRangeOf(Tensor source) {
+        int[] r = source.knownRange();
+        if (r != null) knowRange(r[0], r[1]);
+        return this;
     }
 
     public static Tensor of(float[] data, int... shape) { return of(Device.getDefault(), data, shape); }
@@ -506,7 +528,8 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor add(double v) { return unary(UnaryOp.ADD_SCALAR, v, 0); }
-    public Tensor sub(double v) { return unary(UnaryOp.ADD_SCALAR, -v, 0); }
+    /** {@code x + (-v)}, the same bits as {@code x - v}, recorded (and named in errors) as "sub". */
+    public Tensor sub(double v) { return unary("sub", UnaryOp.ADD_SCALAR, -v, 0); }
     public Tensor mul(double v) { return unary(UnaryOp.MUL_SCALAR, v, 0); }
     public Tensor div(double v) { return unary(UnaryOp.DIV_SCALAR, v, 0); }
 
@@ -523,13 +546,18 @@ public final class Tensor implements AutoCloseable {
      * float nearest to them on every device and code path.
      */
     public Tensor unary(UnaryOp op, double p, double q) {
-        checkOpen();
-        checkDTypeFor(op.opName(), op.integerAllowed());
-        double pc = constant(p), qc = constant(q);
-        return unaryOf(op, pc, qc);
+        return unary(op.opName(), op, p, q);
     }
 
-    private Tensor unaryOf(UnaryOp op, double p, double q) {
+    /** A row of the {@link UnaryOp} table recorded under {@code name} (an op that is another row with other parameters). */
+    private Tensor unary(String name, UnaryOp op, double p, double q) {
+        checkOpen();
+        checkDTypeFor(name, op.integerAllowed());
+        double pc = constant(p), qc = constant(q);
+        return unaryOf(name, op, pc, qc);
+    }
+
+    private Tensor unaryOf(String name, UnaryOp op, double p, double q) {
         Tensor out = empty(device, dtype(), shape);
         be().unary(op, p, q, strided(), out.strided());
         Tensor saved = switch (op.saves()) {
@@ -537,7 +565,7 @@ public final class Tensor implements AutoCloseable {
             case Y -> out;
             case NONE -> null;
         };
-        return record(op.opName(), out, new Tensor[] {this}, saved == null ? NONE : new Tensor[] {saved},
+        return record(name, out, new Tensor[] {this}, saved == null ? NONE : new Tensor[] {saved},
                 new String[] {op.saves() == UnaryOp.Saves.Y ? "output" : "input"},
                 (g, s, needs) -> {
                     Tensor dx = empty(g.device, g.dtype(), g.shape);
@@ -598,7 +626,7 @@ public final class Tensor implements AutoCloseable {
     public Tensor muli(Tensor o) { return inPlace(BinaryOp.MUL, o); }
     public Tensor divi(Tensor o) { return inPlace(BinaryOp.DIV, o); }
     public Tensor addi(double v) { return inPlace(UnaryOp.ADD_SCALAR, v); }
-    public Tensor subi(double v) { return inPlace(UnaryOp.ADD_SCALAR, -v); }
+    public Tensor subi(double v) { return inPlace("sub", UnaryOp.ADD_SCALAR, -v); }
     public Tensor muli(double v) { return inPlace(UnaryOp.MUL_SCALAR, v); }
     public Tensor divi(double v) { return inPlace(UnaryOp.DIV_SCALAR, v); }
 
@@ -659,13 +687,17 @@ public final class Tensor implements AutoCloseable {
     }
 
     private Tensor inPlace(UnaryOp op, double p) {
-        String name = op.opName() + "_";
+        return inPlace(op.opName(), op, p);
+    }
+
+    private Tensor inPlace(String opName, UnaryOp op, double p) {
+        String name = opName + "_";
         checkOpen();
         checkDTypeFor(name, op.integerAllowed());
         boolean recorded = GradMode.isEnabled() && requiresGrad();
         checkWritable(name, recorded);
         double pc = constant(p);
-        if (recorded) return writeRecorded(previous -> previous.copied(before -> before.unaryOf(op, pc, 0)));
+        if (recorded) return writeRecorded(previous -> previous.copied(before -> before.unaryOf(opName, op, pc, 0)));
         be().unary(op, pc, 0, strided(), strided());
         return bumped(name);
     }
@@ -939,9 +971,10 @@ public final class Tensor implements AutoCloseable {
         sq.close();
         return record("norm", out, new Tensor[] {this}, new Tensor[] {this, out}, new String[] {"input", "output"},
                 (g, s, needs) -> {
-                    double n = s[1].item();
-                    if (n == 0) return new Tensor[] {zerosLike(s[0])};
-                    return new Tensor[] {s[0].mul(g.div(n))};
+                    // x / max(|x|, tiny) * g: 0 where x = 0 (all of x, when the norm is 0), with no device read of the
+                    // norm (an item() here drained the queue); NaN propagates through clamp
+                    double tiny = s[1].dtype() == DType.F64 ? Double.MIN_NORMAL : Float.MIN_NORMAL;
+                    return new Tensor[] {s[0].div(s[1].clamp(tiny, Double.POSITIVE_INFINITY)).mul(g)};
                 });
     }
 
@@ -1151,7 +1184,7 @@ public final class Tensor implements AutoCloseable {
     private Tensor alias(int[] newShape, int[] newStrides, int newOffset, boolean tracked) {
         checkOpen();
         storage.retain();
-        return new Tensor(device, storage, newShape, newStrides, newOffset, tracked);
+        return new Tensor(device, storage, newShape, newStrides, newOffset, tracked).withRangeOf(this);
     }
 
     /**
@@ -1404,15 +1437,11 @@ public final class Tensor implements AutoCloseable {
                         + Shapes.str(shape) + " in dim " + e);
             }
         }
-        int[] values = index.toIntArray();
-        for (int i = 0; i < values.length; i++) {
-            if (values[i] < 0 || values[i] >= shape[d]) {
-                throw new IllegalArgumentException("gather: index " + values[i] + " (element " + i + ") is out of range for dim "
-                        + dim + " of size " + shape[d] + " in input " + Shapes.str(shape));
-            }
-        }
+        Checks.valuesBelow(index, shape[d], (value, i) -> "gather: index " + value + " (element " + i + ") is out of range for dim "
+                + dim + " of size " + shape[d] + " in input " + Shapes.str(shape));
         Tensor out = empty(device, dtype(), index.shape);
         be().gather(strided(), d, index.strided(), out.strided());
+        out.withRangeOf(this);
         int[] inShape = shape;
         return record("gather", out, new Tensor[] {this, null}, new Tensor[] {index}, new String[] {"index"}, (g, s, needs) -> {
             Tensor dx = zeros(g.device, g.dtype(), inShape);
@@ -1435,17 +1464,13 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("indexSelect: the index must be 1-D I32, got " + index.dtype() + " " + Shapes.str(index.shape));
         }
         int d = Shapes.dim(dim, shape.length, "indexSelect");
-        int[] values = index.toIntArray();
-        for (int i = 0; i < values.length; i++) {
-            if (values[i] < 0 || values[i] >= shape[d]) {
-                throw new IllegalArgumentException("indexSelect: index " + values[i] + " (element " + i + ") is out of range for dim "
-                        + dim + " of size " + shape[d] + " in input " + Shapes.str(shape));
-            }
-        }
+        Checks.valuesBelow(index, shape[d], (value, i) -> "indexSelect: index " + value + " (element " + i + ") is out of range for dim "
+                + dim + " of size " + shape[d] + " in input " + Shapes.str(shape));
         int[] outShape = shape.clone();
-        outShape[d] = values.length;
+        outShape[d] = index.shape[0];
         Tensor out = empty(device, dtype(), outShape);
         be().indexSelect(strided(), d, index.strided(), out.strided());
+        out.withRangeOf(this);
         int[] inShape = shape;
         return record("indexSelect", out, new Tensor[] {this, null}, new Tensor[] {index}, new String[] {"index"}, (g, s, needs) -> {
             Tensor dx = zeros(g.device, g.dtype(), inShape);
@@ -1466,20 +1491,8 @@ public final class Tensor implements AutoCloseable {
         labels.checkOpen();
         checkDTypeFor("crossEntropy", false);
         checkSameDevice(labels, "crossEntropy");
-        if (dim() != 2) throw new IllegalArgumentException("crossEntropy: logits must be [N, C], got " + Shapes.str(shape));
-        if (labels.dtype() != DType.I32 || labels.dim() != 1 || labels.shape[0] != shape[0]) {
-            throw new IllegalArgumentException("crossEntropy: labels must be I32 of shape [" + shape[0] + "] for logits "
-                    + Shapes.str(shape) + ", got " + labels.dtype() + " " + Shapes.str(labels.shape));
-        }
-        int classes = shape[1];
-        int[] values = labels.toIntArray();
-        for (int i = 0; i < values.length; i++) {
-            if (values[i] < 0 || values[i] >= classes) {
-                throw new IllegalArgumentException("crossEntropy: label " + values[i] + " (row " + i + ") is outside [0, "
-                        + classes + ") for " + classes + " classes");
-            }
-        }
-        if (classes == 0) throw new IllegalArgumentException("crossEntropy: logits " + Shapes.str(shape) + " have no classes");
+        Checks.classLabels("crossEntropy", this, labels);
+        if (shape[1] == 0) throw new IllegalArgumentException("crossEntropy: logits " + Shapes.str(shape) + " have no classes");
         Tensor out = empty(device, dtype(), new int[] {shape[0]});
         be().crossEntropy(strided(), labels.strided(), out.strided());
         return record("crossEntropy", out, new Tensor[] {this, null}, new Tensor[] {this, labels, out},

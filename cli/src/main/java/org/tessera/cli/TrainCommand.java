@@ -38,7 +38,7 @@ final class TrainCommand implements Callable<Integer> {
     String activation;
     @Option(names = "--dropout", defaultValue = MlpTrainer.DEFAULT_DROPOUT, description = "dropout after each hidden layer (default: ${DEFAULT-VALUE})")
     double dropout;
-    @Option(names = "--optimizer", defaultValue = MlpTrainer.DEFAULT_OPTIMIZER, description = "sgd, momentum, adam, adamw, rmsprop (default: ${DEFAULT-VALUE})")
+    @Option(names = "--optimizer", defaultValue = MlpTrainer.DEFAULT_OPTIMIZER, description = "sgd, momentum (0.9), nesterov (momentum 0.9), adam, adamw, rmsprop (default: ${DEFAULT-VALUE})")
     String optimizer;
     @Option(names = "--lr", defaultValue = MlpTrainer.DEFAULT_LR, description = "learning rate (default: ${DEFAULT-VALUE})")
     double lr;
@@ -119,8 +119,6 @@ final class TrainCommand implements Callable<Integer> {
     private static final class Bar implements MlpTrainer.Listener {
         private final int epochs;
         private ProgressBar bar;
-        private double lossSum;
-        private int batches;
 
         Bar(int epochs) {
             this.epochs = epochs;
@@ -128,18 +126,18 @@ final class TrainCommand implements Callable<Integer> {
 
         @Override
         public void epochStarted(int epoch, int n) {
-            lossSum = 0;
-            batches = 0;
             bar = new ProgressBarBuilder().setTaskName(String.format("epoch %d/%d", epoch, epochs)).setInitialMax(n).setUnit(" batches", 1)
                     .showSpeed().setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).setMaxRenderedLength(130).continuousUpdate().build();
         }
 
         @Override
-        public void batchDone(double loss, int samples) {
-            lossSum += loss;
-            batches++;
+        public void batchDone(int samples) {
             bar.step();
-            bar.setExtraMessage(String.format(" loss %.4f", lossSum / batches));
+        }
+
+        @Override
+        public void lossSoFar(double meanLoss) {
+            bar.setExtraMessage(String.format(" loss %.4f", meanLoss));
         }
 
         @Override

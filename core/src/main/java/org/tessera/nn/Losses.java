@@ -1,6 +1,7 @@
 package org.tessera.nn;
 
 import java.util.Arrays;
+import org.tessera.Checks;
 import org.tessera.DType;
 import org.tessera.Tensor;
 import org.tessera.backend.BinaryOp;
@@ -28,7 +29,7 @@ public final class Losses {
 
     /** Negative log-likelihood of log-probabilities {@code [N, C]} (e.g. from logSoftmax) at labels {@code [N]}. */
     public static Tensor nll(Tensor logProbs, Tensor labels) {
-        checkLabels("nll", logProbs, labels);
+        Checks.classLabels("nll", logProbs, labels);
         return logProbs.gather(1, labels.unsqueeze(1)).mean().neg();
     }
 
@@ -37,7 +38,7 @@ public final class Losses {
      * {@code sum over c != y of max(0, 1 - s[y] + s[c]) / C}, then the mean over rows.
      */
     public static Tensor multiMargin(Tensor scores, Tensor labels) {
-        checkLabels("multiMargin", scores, labels);
+        Checks.classLabels("multiMargin", scores, labels);
         int classes = scores.shape(1);
         Tensor correct = scores.gather(1, labels.unsqueeze(1));                 // [N, 1]
         Tensor margins = scores.sub(correct).add(1).relu();                    // the label's own column is max(0, 1) = 1
@@ -58,21 +59,5 @@ public final class Losses {
         Tensor loss = perElement.mean();
         perElement.close();
         return loss;
-    }
-
-    private static void checkLabels(String op, Tensor scores, Tensor labels) {
-        if (scores.dim() != 2) throw new IllegalArgumentException(op + ": scores must be [N, C], got " + Arrays.toString(scores.shape()));
-        if (labels.dtype() != DType.I32 || labels.dim() != 1 || labels.shape(0) != scores.shape(0)) {
-            throw new IllegalArgumentException(op + ": labels must be I32 of shape [" + scores.shape(0) + "], got "
-                    + labels.dtype() + " " + Arrays.toString(labels.shape()));
-        }
-        int classes = scores.shape(1);
-        int[] values = labels.toIntArray();
-        for (int i = 0; i < values.length; i++) {
-            if (values[i] < 0 || values[i] >= classes) {
-                throw new IllegalArgumentException(op + ": label " + values[i] + " (row " + i + ") is outside [0, " + classes
-                        + ") for " + classes + " classes");
-            }
-        }
     }
 }

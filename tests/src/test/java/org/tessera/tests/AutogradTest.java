@@ -30,6 +30,18 @@ class AutogradTest {
 
     @ParameterizedTest
     @MethodSource("org.tessera.tests.Devices#all")
+    void subtractingAScalarIsRecordedAsSub(Device d) {
+        Tensor x = leaf(d, 1, -2, 3);
+        Tensor y = x.sub(0.5);                      // runs as x + (-0.5): the same bits as x - 0.5
+        assertEquals("sub", y.gradFn().op());
+        assertClose(new double[] {0.5, -2.5, 2.5}, y, 0);
+        Tensor z = x.mul(1).subi(0.5);
+        assertEquals("sub", z.gradFn().op(), "in place, recorded under the op's name");
+        assertEquals("add", x.add(0.5).gradFn().op());
+    }
+
+    @ParameterizedTest
+    @MethodSource("org.tessera.tests.Devices#all")
     void gradientsMeetingAtATensorAreSummed(Device d) {
         Tensor x = leaf(d, 1, -2, 3);
         Tensor y = x.mul(x).add(x).sum();           // dy/dx = 2x + 1, x used three times

@@ -1,0 +1,48 @@
+package org.tessera;
+
+/**
+ * Checks of index and label values, shared by {@link Tensor}'s gather, indexSelect and crossEntropy and by
+ * {@code nn.Losses}: one place for each rule and its message. A check reads the values from the device only when
+ * their bounds are not already known: bounds come with host data ({@code Tensor.of(int[])}), pass to views and to
+ * selected or gathered copies, and are remembered after a check that read them, until an in-place write. So a
+ * training loop's labels and batch indices are checked on every batch with no device read (no queue drain on an
+ * OpenCL device), and a bad value still fails before any kernel runs.
+ */
+public final class Checks {
+    private Checks() {}
+
+    /** How a check names one value out of range: the value and its flat element. */
+    @FunctionalInterface
+    interface OutOfRange {
+        String message(int value, int element);
+    }
+
+    /** Throws {@link IllegalArgumentException} unless every value of the I32 tensor {@code values} is in [0, bound). */
+    static void valuesBelow(Tensor values, int bound, OutOfRange outOfRange) {
+        int[] known = values.knownRange();
+        if (known != null && known[0] >= 0 && known[1] < bound) return;
+        int[] v = values.toIntArray();
+        int min = Integer.MAX_VALUE, max = Integer.MIN_VALUE;
+        for (int i = 0; i < v.length; i++) {
+            if (v[i] < 0 || v[i] >= bound) throw new IllegalArgumentException(outOfRange.message(v[i], i));
+            min = Math.min(min, v[i]);
+            max = Math.max(max, v[i]);
+        }
+        if (v.length > 0) values.knowRange(min, max);
+    }
+
+    /**
+     * Class labels for scores {@code [N, C]}: I32 of shape {@code [N]}, each in [0, C). {@code op} names the caller in
+     * the message.
+     */
+    public static void classLabels(String op, Tensor scores, Tensor labels) {
+        if (scores.dim() != 2) throw new IllegalArgumentException(op + ": scores must be [N, C], got " + Shapes.str(scores.shape()));
+        if (labels.dtype() != DType.I32 || labels.dim() != 1 || labels.shape(0) != scores.shape(0)) {
+            throw new IllegalArgumentException(op + ": labels must be I32 of shape [" + scores.shape(0) + "] for scores "
+                    + Shapes.str(scores.shape()) + ", got " + labels.dtype() + " " + Shapes.str(labels.shape()));
+        }
+        int classes = scores.shape(1);
+        valuesBelow(labels, classes, (value, row) -> op + ": label " + value + " (row " + row + ") is outside [0, " + classes
+                + ") for " + classes + " classes");
+    }
+}
