@@ -6,6 +6,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jocl.CLException;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -43,13 +44,26 @@ final class OpenClBackend implements Backend {
     /** Work-items per reduction work-group (reduce.cl's RLOCAL). */
     static final int RLOCAL = 64;
     static final int MAX_RANK = 8, MAX_OPERANDS = 4;
+    /** dense kernels' elements per work-item (elementwise.cl DENSE_VEC) */
+    static final int DENSE_VEC = 8;
+    /**
+     * Elements of a row per work-group in the first pass of a two-pass reduction (property tessera.opencl.reduceChunk;
+     * the oclgrind run makes it tiny so its small sizes reach the two-pass kernels).
+     */
+    static final int CHUNK_ELEMENTS = Integer.getInteger("tessera.opencl.reduceChunk", 1 << 14);
+    /** reduce.cl's CTX x CTY work-group of the tiled column sum. */
+    static final int COLUMN_TILE_X = 32, COLUMN_TILE_Y = 8;
+    /** What reduce_finish makes of the partials: reduce.cl's FINISH_* (the same numbers). */
+    private static final int FINISH_SUM = 0, FINISH_MEAN = 1, FINISH_EXTREME = 2, FINISH_INDEX = 3;
+    /** transpose's tile edge (elementwise.cl TT) */
+    static final int TRANSPOSE_TILE = 16;
     /**
      * The gemm.cl configuration for everything (tests that check one family member), or null: each shape class
      * gets its tuned winner (see {@link #gemmConfig}).
      */
     private final GemmConfig forcedGemm;
     /** The configuration chosen per shape class in this process: tuned, loaded from the tuning cache, or the default. */
-    private final Map<GemmClass, GemmConfig> gemmConfigs = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<GemmClass, GemmConfig> gemmConfigs = new ConcurrentHashMap<>();
     private final Object tuneLock = new Object();
     private final TuneCache tuneCache;
     private final GemmTuner.Mode tuneMode;
@@ -59,10 +73,11 @@ final class OpenClBackend implements Backend {
     private final cl_command_queue queue;
     private final ProgramCache programs;
     private final ClBufferPool pool;
+    /** Kernels by dtype, then by name (or gemm.cl's options); read and built outside the launch lock, see kernel(). */
     private final Map<DType, Map<String, cl_kernel>> kernels = new EnumMap<>(DType.class);
     /** The arguments last set on each kernel: an unchanged one is not set again (each set is a host call). */
     private final Map<cl_kernel, Object[]> lastArgs = new HashMap<>();
-    private final Map<String, Long> workGroupLimits = new HashMap<>();
+    private final Map<String, Long> workGroupLimits = new ConcurrentHashMap<>();
     private final Map<DType, ClBuffer> dummies = new EnumMap<>(DType.class);
     private final Object lock = new Object();
     private volatile boolean closed;
@@ -70,6 +85,23 @@ final class OpenClBackend implements Backend {
     /** Kernels launched with an event while profiling, not yet read back: names and events side by side. */
     private final java.util.List<String> profiledNames = new java.util.ArrayList<>();
     private final java.util.List<org.jocl.cl_event> profiledEvents = new java.util.ArrayList<>();
+    /**
+     * Outputs from which a sum over leading dims takes the column kernel (default: 4 work-groups' worth per compute
+     * unit; property tessera.opencl.columnSumOutputs, set to 1 in the oclgrind run).
+     */
+    private final int columnSumOutputs;
+    /**
+     * Column sums as a tiled reduction (several work-items per column) on GPUs, one work-item per column on CPU
+     * devices, where each core walks its columns fastest alone (property tessera.opencl.columnSums=tiled|items).
+     */
+    private final boolean tiledColumnSums;
+    /**
+     * Row length from which softmax, log-softmax and cross-entropy take one work-group per row (the *_rows kernels)
+     * instead of one work-item: 32 on a GPU (thousands of rows of class scores are too few work-items for it), 4096
+     * on a CPU device, whose cores each walk a short row fastest alone (property tessera.opencl.rowGroupMin; the
+     * oclgrind run sets 1 so its small cases reach the group kernels).
+     */
+    private final int rowGroupMin;
 
     OpenClBackend(ClDevice device) {
         this(device, GemmConfig.forced(), ClBufferPool.configuredLimit());
@@ -87,6 +119,7 @@ final class OpenClBackend implements Backend {
         this.queue = clCreateCommandQueue(context, device.id(), profiling ? CL_QUEUE_PROFILING_ENABLE : 0, null);
         if (profiling) org.tessera.profile.Profiler.register(this::flushProfile);
         this.programs = new ProgramCache(context, device);
+        for (DType t : DType.values()) kernels.put(t, new ConcurrentHashMap<>());
         this.pool = new ClBufferPool(context, memoryLimit);
         this.columnSumOutputs = Integer.getInteger("tessera.opencl.columnSumOutputs", 4 * LOCAL * Math.max(1, device.computeUnits()));
         this.rowGroupMin = Integer.getInteger("tessera.opencl.rowGroupMin", device.gpu() ? 32 : 4096);
@@ -176,8 +209,10 @@ final class OpenClBackend implements Backend {
             if (closed) return;
             clFinish(queue);
             closed = true;
-            for (Map<String, cl_kernel> byName : kernels.values()) byName.values().forEach(org.jocl.CL::clReleaseKernel);
-            kernels.clear();
+            for (Map<String, cl_kernel> byName : kernels.values()) {
+                byName.values().forEach(org.jocl.CL::clReleaseKernel);
+                byName.clear();
+            }
             lastArgs.clear();
             programs.releaseAll();
             synchronized (dummies) {
@@ -285,9 +320,6 @@ final class OpenClBackend implements Backend {
                 new Ct(p), new Ct(q));
     }
 
-    /** dense kernels' elements per work-item (elementwise.cl DENSE_VEC) */
-    static final int DENSE_VEC = 8;
-
     @Override
     public void binary(BinaryOp op, Strided a, Strided b, Strided out) {
         int n = out.numel();
@@ -391,24 +423,6 @@ final class OpenClBackend implements Backend {
     }
 
     /**
-     * Elements of a row per work-group in the first pass of a two-pass reduction (property tessera.opencl.reduceChunk;
-     * the oclgrind run makes it tiny so its small sizes reach the two-pass kernels).
-     */
-    static final int CHUNK_ELEMENTS = Integer.getInteger("tessera.opencl.reduceChunk", 1 << 14);
-    /**
-     * Outputs from which a sum over leading dims takes the column kernel (default: 4 work-groups' worth per compute
-     * unit; property tessera.opencl.columnSumOutputs, set to 1 in the oclgrind run).
-     */
-    private final int columnSumOutputs;
-    /** reduce.cl's CTX x CTY work-group of the tiled column sum. */
-    static final int COLUMN_TILE_X = 32, COLUMN_TILE_Y = 8;
-    /**
-     * Column sums as a tiled reduction (several work-items per column) on GPUs, one work-item per column on CPU
-     * devices, where each core walks its columns fastest alone (property tessera.opencl.columnSums=tiled|items).
-     */
-    private final boolean tiledColumnSums;
-
-    /**
      * How many pieces each row is cut into: 1 (one work-group per output) unless there are too few outputs to
      * fill the device, then enough chunks of ~16K elements to give every compute unit work (at most 1024).
      */
@@ -426,7 +440,7 @@ final class OpenClBackend implements Backend {
         try {
             launch(t, Program.REDUCE, "reduce_partial", new long[] {(long) groups * RLOCAL}, new long[] {RLOCAL},
                     x.buffer(), partial, index, rows, chunks, op.picks() ? 1 : 0, op.sign());
-            int mode = op == ReduceOp.SUM ? 0 : op == ReduceOp.MEAN ? 1 : op.index() ? 3 : 2;
+            int mode = op == ReduceOp.SUM ? FINISH_SUM : op == ReduceOp.MEAN ? FINISH_MEAN : op.index() ? FINISH_INDEX : FINISH_EXTREME;
             launch(t, Program.REDUCE, "reduce_finish", new long[] {(long) s.outputs * RLOCAL}, new long[] {RLOCAL},
                     partial, index, op.index() ? dummy(t) : out.buffer(), op.index() ? out.buffer() : dummy(DType.I32),
                     rows, chunks, mode, op.sign());
@@ -435,14 +449,6 @@ final class OpenClBackend implements Backend {
             release(index);
         }
     }
-
-    /**
-     * Row length from which softmax, log-softmax and cross-entropy take one work-group per row (the *_rows kernels)
-     * instead of one work-item: 32 on a GPU (thousands of rows of class scores are too few work-items for it), 4096
-     * on a CPU device, whose cores each walk a short row fastest alone (property tessera.opencl.rowGroupMin; the
-     * oclgrind run sets 1 so its small cases reach the group kernels).
-     */
-    private final int rowGroupMin;
 
     /** Whether these rows get a work-group each: long rows, or (on any device) too few rows to occupy it. */
     private boolean rowGroups(RowSplit s) {
@@ -476,25 +482,29 @@ final class OpenClBackend implements Backend {
 
     @Override
     public void crossEntropy(Strided logits, Strided labels, Strided losses) {
-        crossEntropy(logits, labels, losses, null);
+        crossEntropyKernel(false, logits, labels, losses, null);
     }
 
     @Override
     public void crossEntropyBackward(Strided logits, Strided labels, Strided losses, Strided dLosses, Strided dLogits) {
         // the backward recomputes each row's log-sum-exp: the forward's losses are not needed
-        crossEntropy(logits, labels, dLosses, dLogits);
+        crossEntropyKernel(true, logits, labels, dLosses, dLogits);
     }
 
-    private void crossEntropy(Strided logits, Strided labels, Strided perRow, Strided dLogits) {
-        RowSplit s = RowSplit.of(new int[] {1}, logits, dLogits == null ? logits : dLogits);
+    /**
+     * reduce.cl's cross-entropy kernel, both directions: forward writes each row's loss to {@code rowValues}; backward
+     * reads each row's upstream gradient from {@code rowValues} and writes {@code dLogits}.
+     */
+    private void crossEntropyKernel(boolean backward, Strided logits, Strided labels, Strided rowValues, Strided dLogits) {
+        RowSplit s = RowSplit.of(new int[] {1}, logits, backward ? dLogits : logits);
         if (s.outputs == 0) return;
         DType t = logits.dtype();
         boolean groups = rowGroups(s);
         long[][] g = rowGeometry(s, groups);
         launch(t, Program.REDUCE, groups ? "cross_entropy_rows" : "cross_entropy", g[0], g[1],
-                logits.buffer(), labels.buffer(), perRow.buffer(), dLogits == null ? dummy(t) : dLogits.buffer(),
-                rows(s, logits.offset(), dLogits == null ? 0 : dLogits.offset()), labels.strides()[0], labels.offset(),
-                perRow.strides()[0], perRow.offset(), dLogits == null ? 0 : 1);
+                logits.buffer(), labels.buffer(), rowValues.buffer(), backward ? dLogits.buffer() : dummy(t),
+                rows(s, logits.offset(), backward ? dLogits.offset() : 0), labels.strides()[0], labels.offset(),
+                rowValues.strides()[0], rowValues.offset(), backward ? 1 : 0);
     }
 
     /** Packs the Rows struct of reduce.cl. */
@@ -631,9 +641,6 @@ final class OpenClBackend implements Backend {
         gemmConfigs.clear();
     }
 
-    /** transpose's tile edge (elementwise.cl TT) */
-    static final int TRANSPOSE_TILE = 16;
-
     /** The transpose of a stored [batch, r, c] operand, copied into a dense [batch, c, r] buffer. */
     private Buffer dense(Strided x) {
         int batch = x.shape()[0], r = x.shape()[1], c = x.shape()[2];
@@ -749,13 +756,15 @@ final class OpenClBackend implements Backend {
     }
 
     /**
-     * Sets the arguments of kernel {@code name} of the dtype's program built with {@code extraOptions} (under the lock,
-     * so it is built at most once) and enqueues it.
+     * Sets the arguments of kernel {@code name} of the dtype's program built with {@code extraOptions} and enqueues it,
+     * under the lock (kernel objects are shared, and clSetKernelArg is not thread-safe on one kernel). The kernel is
+     * found or built before the lock: a thread compiling a program never holds up other threads' launches.
      */
     private void launch(DType t, Program program, String name, String extraOptions, long[] global, long[] local, Object... args) {
+        checkNotClosed();
+        cl_kernel k = kernel(t, program, name, extraOptions);
         synchronized (lock) {
             checkNotClosed();
-            cl_kernel k = kernel(t, program, name, extraOptions);
             boolean doubles = KernelSource.computeType(t, device.fp64()) == DType.F64;
             Object[] last = lastArgs.computeIfAbsent(k, x -> new Object[args.length]);
             try {
@@ -793,14 +802,14 @@ final class OpenClBackend implements Backend {
      * to a power of two; kernels with a required size (64) are always within it on OpenCL 1.2 devices.
      */
     private long maxWorkGroup(DType t, Program program, String name) {
-        synchronized (lock) {
-            return workGroupLimits.computeIfAbsent(t + "/" + name, key -> {
-                long[] size = new long[1];
-                clGetKernelWorkGroupInfo(kernel(t, program, name, ""), device.id(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t,
-                        Pointer.to(size), null);
-                return Long.highestOneBit(Math.max(1, size[0]));
-            });
-        }
+        String key = t + "/" + name;
+        Long limit = workGroupLimits.get(key);
+        if (limit != null) return limit;
+        long[] size = new long[1];
+        clGetKernelWorkGroupInfo(kernel(t, program, name, ""), device.id(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(size), null);
+        limit = Long.highestOneBit(Math.max(1, size[0]));
+        workGroupLimits.put(key, limit);
+        return limit;
     }
 
     /** Whether an argument equals what was last set (buffers by their cl_mem, structs by content). */
@@ -817,16 +826,19 @@ final class OpenClBackend implements Backend {
      * per launch.
      */
     private cl_kernel kernel(DType t, Program program, String name, String extraOptions) {
-        Map<String, cl_kernel> byName = kernels.computeIfAbsent(t, x -> new HashMap<>());
+        Map<String, cl_kernel> byName = kernels.get(t);
         String key = extraOptions.isEmpty() ? name : extraOptions;
         cl_kernel k = byName.get(key);
-        if (k == null) {
-            String options = KernelSource.options(t, device) + extraOptions;
-            cl_program p = programs.get(program.name().toLowerCase(java.util.Locale.ROOT) + "-" + t.name().toLowerCase(java.util.Locale.ROOT),
-                    KernelSource.source(t, program, device.fp64()), options);
-            k = clCreateKernel(p, name, null);
-            byName.put(key, k);
-        }
+        if (k != null) return k;
+        // The program cache builds each program once (other programs' users do not wait); two threads that race to
+        // here each create a kernel object, and the one that loses releases its own.
+        String options = KernelSource.options(t, device) + extraOptions;
+        cl_program p = programs.get(program.name().toLowerCase(java.util.Locale.ROOT) + "-" + t.name().toLowerCase(java.util.Locale.ROOT),
+                KernelSource.source(t, program, device.fp64()), options);
+        cl_kernel made = clCreateKernel(p, name, null);
+        k = byName.putIfAbsent(key, made);
+        if (k == null) return made;
+        clReleaseKernel(made);
         return k;
     }
 

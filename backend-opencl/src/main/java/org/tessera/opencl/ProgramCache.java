@@ -37,7 +37,27 @@ final class ProgramCache {
     private final cl_context context;
     private final ClDevice device;
     private final Path dir;
-    private final Map<String, cl_program> built = new ConcurrentHashMap<>();
+    private final Map<String, Entry> built = new ConcurrentHashMap<>();
+    /** Runs as each build starts: a test holds a build here to show that nothing else waits on it. */
+    private volatile Runnable onBuild = () -> {};
+
+    /**
+     * One program, built at most once: threads that want it wait for its build, threads that want any other program do
+     * not (a ConcurrentHashMap.computeIfAbsent around the build would hold the map's bin during a compile). A failed
+     * build leaves it empty, so the next use tries again and reports again.
+     */
+    private static final class Entry {
+        private cl_program program;
+
+        synchronized cl_program get(java.util.function.Supplier<cl_program> build) {
+            if (program == null) program = build.get();
+            return program;
+        }
+
+        synchronized cl_program built() {
+            return program;
+        }
+    }
 
     ProgramCache(cl_context context, ClDevice device) {
         this.context = context;
@@ -48,10 +68,15 @@ final class ProgramCache {
     /** The built program for this source and these options (built or loaded on first use). */
     cl_program get(String name, String source, String options) {
         String key = sha256(source + "\0" + options);
-        return built.computeIfAbsent(key, k -> load(name, source, options, k));
+        return built.computeIfAbsent(key, k -> new Entry()).get(() -> load(name, source, options, key));
+    }
+
+    void onBuild(Runnable hook) {
+        onBuild = hook;
     }
 
     private cl_program load(String name, String source, String options, String key) {
+        onBuild.run();
         long start = System.nanoTime();
         Path file = dir == null ? null : dir.resolve(name + "-" + sha256(key + "\0" + device.name() + "\0" + device.platformName()
                 + "\0" + device.driverVersion() + "\0" + FORMAT_VERSION).substring(0, 32) + ".bin");
@@ -150,12 +175,16 @@ final class ProgramCache {
 
     /** Releases the program of this source and these options, if built (its kernels must be released first). */
     void release(String source, String options) {
-        cl_program p = built.remove(sha256(source + "\0" + options));
+        Entry e = built.remove(sha256(source + "\0" + options));
+        cl_program p = e == null ? null : e.built();
         if (p != null) clReleaseProgram(p);
     }
 
     void releaseAll() {
-        built.values().forEach(org.jocl.CL::clReleaseProgram);
+        for (Entry e : built.values()) {
+            cl_program p = e.built();
+            if (p != null) clReleaseProgram(p);
+        }
         built.clear();
     }
 

@@ -1,6 +1,7 @@
 // elementwise.cl - unary and binary ops, forward and backward, fill and dtype conversion.
 //
-// Geometry: 1-D NDRange of n rounded up to the local size (host constant LOCAL = 64), guard i < L.n.
+// Geometry: 1-D NDRange of n rounded up to the host's local size (OpenClBackend: ELEMENTWISE_LOCAL, default 256,
+// within the kernel's work-group limit; the dense kernels 8 to LOCAL by size), guard i < L.n.
 // Operand 0 of the Layout is the output. The host instantiates one kernel per row of the op tables
 // (org.tessera.backend.UnaryOp / BinaryOp), passing the row's OpenCL C formula; in the formula x is
 // the input, y the output, dy the upstream gradient, a and b the binary operands, p and q parameters.
@@ -66,7 +67,7 @@ __kernel void fill(__global T* out, const Layout L, const CT value) {
     out[element_offset(&L, 0, i)] = (T) value;
 }
 
-// Copy into this program's dtype from another: one kernel per source type (SRC_float, ...).
+// Copy into this program's dtype from another: one kernel per source type (copy_from_float, copy_from_double, ...).
 #define CONVERT_FROM(S)                                                                     \
 __kernel void copy_from_##S(__global const S* src, __global T* dst, const Layout L) {       \
     int i = get_global_id(0);                                                                \

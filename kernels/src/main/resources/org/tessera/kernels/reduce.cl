@@ -161,14 +161,18 @@ void reduce_partial(__global const T* x, __global ACC* partial, __global int* pa
     }
 }
 
-// mode: 0 sum, 1 mean, 2 max/min (value times sign to out), 3 argmax/argmin (index to out_index)
+// What reduce_finish makes of the partials (the host passes OpenClBackend.FINISH_*, the same numbers).
+#define FINISH_SUM 0
+#define FINISH_MEAN 1
+#define FINISH_EXTREME 2   // max/min: value times sign to out
+#define FINISH_INDEX 3     // argmax/argmin: index to out_index
 __kernel __attribute__((reqd_work_group_size(RLOCAL, 1, 1)))
 void reduce_finish(__global const ACC* partial, __global const int* partial_index, __global T* out,
                    __global int* out_index, const Rows R, const int chunks, const int mode, const int sign) {
     __local ACC best[RLOCAL];
     __local int at[RLOCAL];
     int o = get_group_id(0), lid = get_local_id(0);
-    bool is_max = mode >= 2;
+    bool is_max = mode >= FINISH_EXTREME;
     ACC v = is_max ? -INFINITY : 0;
     int i = R.row_length;
     for (int c = lid; c < chunks; c += RLOCAL) {
@@ -182,13 +186,14 @@ void reduce_finish(__global const ACC* partial, __global const int* partial_inde
     combine_partials(best, at, lid, is_max);
     if (lid == 0) {
         int dst = kept_offset(&R, 1, o);
-        if (mode == 3) out_index[dst] = at[0];
-        else out[dst] = (T) (mode == 1 ? best[0] / R.row_length : (ACC) sign * best[0]);
+        if (mode == FINISH_INDEX) out_index[dst] = at[0];
+        else out[dst] = (T) (mode == FINISH_MEAN ? best[0] / R.row_length : (ACC) sign * best[0]);
     }
 }
 
 // Cross-entropy per row, one work-item per row of logits [N, C] (operand 0 of Rows; operand 1 = dlogits).
-// Forward: loss[n] = logsumexp(row) - row[label]. Backward: dlogits = g[n] * (softmax(row) - onehot(label)).
+// Forward (backward = 0): per_row[n] = logsumexp(row) - row[label], written. Backward (backward = 1): per_row holds
+// the upstream gradient g, read: dlogits = g[n] * (softmax(row) - onehot(label)).
 __kernel void cross_entropy(__global const T* logits, __global const int* labels, __global T* per_row,
                             __global T* dlogits, const Rows R, const int label_stride, const int label_offset,
                             const int row_stride, const int row_offset_, const int backward) {
