@@ -34,11 +34,15 @@ public class AllocationBench {
     @Param({"65536", "1048576", "16777216"})
     public int n;
 
+    /** "cpu" uses every core; -p device=cpu:1 for one thread */
+    @Param({"cpu"})
+    public String device;
+
     private Tensor x;
 
     @Setup
     public void setUp() {
-        x = Tensor.rand(Device.of("cpu:2"), new Rng(1), n);
+        x = Tensor.rand(Device.of(device), new Rng(1), n);
     }
 
     @Benchmark

@@ -7,6 +7,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -29,12 +30,16 @@ import org.tessera.Tensor;
 @Fork(1)
 public class ElementwiseBench {
     static final int N = 16 << 20;
+    /** "cpu" uses every core; -p device=cpu:1 for one thread */
+    @Param({"cpu"})
+    public String device;
+
     private Tensor x;
     private float[] src, dst;
 
     @Setup
     public void setUp() {
-        x = Tensor.rand(Device.of("cpu:2"), new Rng(1), N);
+        x = Tensor.rand(Device.of(device), new Rng(1), N);
         src = x.toFloatArray();
         dst = new float[N];
     }

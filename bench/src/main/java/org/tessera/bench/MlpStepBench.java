@@ -15,7 +15,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.tessera.Device;
-import org.tessera.cli.bench.Suites;
+import org.tessera.bench.suite.Suites;
 
 /**
  * How long does one whole MLP training step take on each device? The three configurations of `tessera bench`

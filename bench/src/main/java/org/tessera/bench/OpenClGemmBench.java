@@ -1,6 +1,6 @@
 package org.tessera.bench;
 
-import org.tessera.cli.bench.ClPeer;
+import org.tessera.bench.suite.ClPeer;
 
 import static org.jocl.CL.*;
 

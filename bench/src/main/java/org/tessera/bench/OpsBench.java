@@ -17,8 +17,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.tessera.Device;
-import org.tessera.cli.bench.BenchCase;
-import org.tessera.cli.bench.Suites;
+import org.tessera.bench.suite.BenchCase;
+import org.tessera.bench.suite.Suites;
 
 /**
  * Is the OpenCL device worth it for this op at this size? Any case of `tessera bench`'s suites (Suites.full(),

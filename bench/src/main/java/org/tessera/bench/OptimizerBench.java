@@ -35,7 +35,7 @@ import org.tessera.optim.Adam;
 public class OptimizerBench {
     static final int N = 4 << 20;
 
-    @Param({"cpu:2", "opencl"})
+    @Param({"cpu", "opencl"})
     public String device;
 
     private Device d;

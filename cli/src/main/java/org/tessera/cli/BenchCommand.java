@@ -20,11 +20,10 @@ import org.knowm.xchart.CategorySeries;
 import org.tessera.Device;
 import org.tessera.backend.MemoryStats;
 import org.tessera.cpu.MachineSpeed;
-import org.tessera.cli.bench.BenchCase;
-import org.tessera.cli.bench.Harness;
-import org.tessera.cli.bench.Peers;
-import org.tessera.cli.bench.Suites;
-import org.tessera.cli.bench.TrainComparison;
+import org.tessera.bench.suite.BenchCase;
+import org.tessera.bench.suite.Harness;
+import org.tessera.bench.suite.Peers;
+import org.tessera.bench.suite.Suites;
 import org.tessera.profile.Profiler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -142,9 +141,11 @@ final class BenchCommand implements Callable<Integer> {
             } finally {
                 for (Peers.Python py : pythons) py.close();
             }
-            if (peers && ds.stream().anyMatch(d -> d.backend().equals("opencl"))) {
-                bar.setExtraMessage(" peer clblast");
-                Peers.clblast(cases, harness).forEach((k, r) -> rows.add(peerRow(cases, k, r)));
+            Device cl = ds.stream().filter(d -> d.backend().equals("opencl")).findFirst().orElse(null);
+            if (peers && cl != null) {     // on the first OpenCL device benchmarked
+                bar.setExtraMessage(" peer clblast on " + cl.spec());
+                int index = cl.spec().contains(":") ? Integer.parseInt(cl.spec().substring(cl.spec().indexOf(':') + 1)) : 0;
+                Peers.clblast(cases, harness, index).forEach((k, r) -> rows.add(peerRow(cases, k, r)));
             }
         }
         // the peak and bandwidth again after the cases: a shared machine's slow minute at the start made rows read

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.tessera.Device;
-import org.tessera.cli.bench.Suites;
+import org.tessera.bench.suite.Suites;
 import org.tessera.opencl.OpenClTuning;
 import org.tessera.opencl.OpenClTuning.Shape;
 import picocli.CommandLine.Command;

@@ -9,8 +9,8 @@ import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tessera.cli.bench.BenchCase;
-import org.tessera.cli.bench.Harness;
+import org.tessera.bench.suite.BenchCase;
+import org.tessera.bench.suite.Harness;
 
 /** The bench's per-op charts, from made-up rows: both the bar form and the log-axis form must render. */
 class BenchChartTest {

@@ -1,4 +1,4 @@
-package org.tessera.cli.bench;
+package org.tessera.cli;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.tessera.Device;
-import org.tessera.cli.MlpTrainer;
+
 
 /**
  * The main job side by side: two epochs of the default {@code tessera train} model on a device, and the same model,

@@ -1,4 +1,4 @@
-package org.tessera.cli.bench;
+package org.tessera.bench.suite;
 
 import org.tessera.Device;
 

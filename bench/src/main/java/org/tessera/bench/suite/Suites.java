@@ -1,4 +1,4 @@
-package org.tessera.cli.bench;
+package org.tessera.bench.suite;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -7,8 +7,8 @@ import org.tessera.Device;
 import org.tessera.Rng;
 import org.tessera.Scope;
 import org.tessera.Tensor;
-import org.tessera.cli.bench.BenchCase.Body;
-import org.tessera.cli.bench.BenchCase.Unit;
+import org.tessera.bench.suite.BenchCase.Body;
+import org.tessera.bench.suite.BenchCase.Unit;
 import org.tessera.nn.Linear;
 import org.tessera.nn.Losses;
 import org.tessera.nn.Module;

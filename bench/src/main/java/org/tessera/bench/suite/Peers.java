@@ -1,4 +1,4 @@
-package org.tessera.cli.bench;
+package org.tessera.bench.suite;
 
 import static org.jocl.CL.*;
 
@@ -115,10 +115,10 @@ public final class Peers {
         }
     }
 
-    /** CLBlast's SGEMM for the GEMM cases, on the first OpenCL device; other cases are missing. */
-    public static Map<String, Result> clblast(List<BenchCase> cases, Harness harness) {
+    /** CLBlast's SGEMM for the GEMM cases, on OpenCL device {@code device} ("opencl:N"); other cases are missing. */
+    public static Map<String, Result> clblast(List<BenchCase> cases, Harness harness, int device) {
         Map<String, Result> out = new LinkedHashMap<>();
-        try (ClPeer peer = new ClPeer()) {
+        try (ClPeer peer = new ClPeer(device)) {
             CLBlast.setExceptionsEnabled(true);
             for (BenchCase c : cases) {
                 if (!c.peerSpec().startsWith("gemm ")) {
