@@ -28,6 +28,8 @@ final class Gemm {
     static final int NC = Integer.getInteger("tessera.gemm.nc", 4096);
     /** Below this many multiply-adds a product runs on the calling thread. */
     static final long SERIAL_FLOPS = Long.getLong("tessera.gemm.serialFlops", 1L << 18);
+    /** Whether products with no more rows than columns split B's panels between threads, each packing its own (see gemm32). */
+    static final boolean PRIVATE_PANELS = !"false".equals(System.getProperty("tessera.gemm.privatePanels"));
 
     private final Parallel parallel;
     private final MicroKernel kernel;
@@ -183,8 +185,18 @@ final class Gemm {
      * k block. Per block of NC columns: B is packed whole (all its k blocks, by all threads), then the threads take
      * pieces of the rows (each packing only its own A, where A needs packing) or, for products with few rows, of the B
      * panels, and run through every k block of them. Two hand-offs per product, whatever k is: a hand-off per k block cost more than
-     * the work in the MLP's products (128 rows). (A mode in which each thread packed its own panels of B and all of A,
-     * one hand-off, was slower on AVX-512 for every MLP shape measured: 96 vs 133 GFLOP/s for [200, 1000] x [1000, 784].)
+     * the work in the MLP's products (128 rows).
+     * <p>Products with no more rows than columns take one hand-off instead: each thread packs the panels of B it
+     * multiplies, and all of A. No packed data then crosses from one core to the other, which on 2 cores of an AMD EPYC
+     * (Zen 5, ~215 GFLOP/s per core) cost more than packing A twice (2 threads, shared B with rows split against
+     * private panels): [64,256]x[256,256]^T 81 -> 53 us, [128,784]x[512,784]^T 556 -> 425 us, [128,512]x[256,512]^T
+     * 198 -> 124 us, 512^3 270 -> 305 GFLOP/s, 1024^3 285-309 -> 323-342, [512,784]x[2048,784]^T 228 -> 278,
+     * [1000,200]^T x [1000,784] 240 -> 292; square tn shapes of 2048 within noise. With more rows than columns A's
+     * second packing outweighs it: [1000,784]x[200,784]^T 225 -> 200 GFLOP/s, [1000,200]x[200,784] 295 -> 270, so those
+     * keep the shared B. On 2 cores of an Intel Xeon (Sapphire Rapids, AVX-512) it wins too, 3 runs each: 512^3 94-111 ->
+     * 133-143 GFLOP/s, [200,1000]^T x [1000,784] 137-159 -> 164-194, [128,784]x[512,784]^T 129-145 -> 147-159. (An earlier
+     * form of this mode, with a 12x2 kernel no longer in the tree, had lost on a Xeon: 96 vs 133 GFLOP/s for
+     * [200, 1000] x [1000, 784].) Property tessera.gemm.privatePanels=false turns it off.
      */
     private void gemm32(Matrix a, Matrix b, float[] c, int co, int ldc, int item, int m, int n, int k, float alpha,
                         boolean accumulate, boolean serial) {
@@ -200,6 +212,14 @@ final class Gemm {
             int jc0 = jc;
             float[] bp = packedB(k * width);
             // block q holds depths [q kc, q kc + depth(q)) at bp[q kc width], panel p of it at + p depth(q) nr
+            if (PRIVATE_PANELS && threads > 1 && panels >= threads && m <= nc) {
+                // each thread packs the panels of B it multiplies, and all of A: one hand-off, no packed data shared
+                parallel.forRange(panels, Math.max(1, panels / threads), (from, to) -> {
+                    packPanels(b, bd, item, from, to, k, kc, kBlocks, jc0, nc, width, bp);
+                    share(a, ad, item, 0, m, from, to, k, kc, jc0, nc, width, bp, c, co, ldc, alpha, accumulate);
+                });
+                continue;
+            }
             Parallel.RangeBody packB;
             int packWork;
             if (b.trans) {          // stored [N, K]: a panel's columns are rows of the stored matrix, read in k
@@ -212,7 +232,7 @@ final class Gemm {
                 };
             } else {                // row-major: read each row of B once, front to back, into every panel
                 packWork = k;
-                packB = (from, to) -> packB(b, bd, item, from, to, jc0, nc, bp, kc, k);
+                packB = (from, to) -> packB(b, bd, item, from, to, jc0, nc, bp, kc, k, 0, panels);
             }
             if (threads == 1) packB.run(0, packWork);
             else parallel.forRange(packWork, 4, packB);
@@ -232,6 +252,21 @@ final class Gemm {
             // at least 4 row tiles (or 2 panels) a piece, so that each packed panel of B serves several tiles from L1
             if (threads == 1) body.run(0, units);
             else parallel.forRange(units, units == rowTiles ? Math.max(4, rowTiles / threads) : 2, body);
+        }
+    }
+
+    /** Panels [p0, p1) of B's columns jc.. jc + nc, every k block, into their places in {@code bp} (as gemm32 lays them out). */
+    private void packPanels(Matrix b, float[] bd, int item, int p0, int p1, int k, int kc, int kBlocks, int jc, int nc, int width, float[] bp) {
+        int nr = kernel.nr();
+        if (b.trans) {
+            for (int q = 0; q < kBlocks; q++) {
+                int pc = q * kc, depth = Math.min(kc, k - pc);
+                for (int p = p0; p < p1; p++) {
+                    kernel.packTransposedB(bd, b.at(item, pc, jc + p * nr), b.ld, depth, Math.min(nr, nc - p * nr), bp, pc * width + p * depth * nr);
+                }
+            }
+        } else {
+            packB(b, bd, item, 0, k, jc, nc, bp, kc, k, p0, p1);
         }
     }
 
@@ -333,12 +368,12 @@ final class Gemm {
      * depth {@code kc}, the last one shorter), zero-padding the last panel. Each row of B is read once, sequentially:
      * packing panel by panel read B in a column of cache lines, one page apart per row.
      */
-    private void packB(Matrix b, float[] bd, int item, int from, int to, int j0, int nc, float[] bp, int kc, int k) {
+    private void packB(Matrix b, float[] bd, int item, int from, int to, int j0, int nc, float[] bp, int kc, int k, int p0, int p1) {
         int nr = kernel.nr(), panels = (nc + nr - 1) / nr, width = panels * nr;
         for (int kk = from; kk < to; kk++) {
             int q = kk / kc, pc = q * kc, depth = Math.min(kc, k - pc), src = b.at(item, kk, j0);
             int blockStart = pc * width + (kk - pc) * nr;
-            for (int p = 0; p < panels; p++) {
+            for (int p = p0; p < p1; p++) {
                 int dst = blockStart + p * depth * nr, cols = Math.min(nr, nc - p * nr);
                 if (cols == nr) {
                     kernel.copyPanelRow(bd, src + p * nr, bp, dst);

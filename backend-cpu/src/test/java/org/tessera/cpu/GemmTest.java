@@ -28,7 +28,9 @@ class GemmTest {
     }
 
     static List<Object[]> cases() {
-        int[][] sizes = {{1, 1, 1}, {7, 13, 5}, {6, 32, 1}, {130, 600, 70}, {121, 515, 2049}, {3, 1100, 40}, {300, 40, 300}, {1, 300, 70}, {50, 1, 90}, {200, 600, 1}, {1, 5000, 1}};
+        int[][] sizes = {{1, 1, 1}, {7, 13, 5}, {6, 32, 1}, {130, 600, 70}, {121, 515, 2049}, {3, 1100, 40}, {300, 40, 300}, {1, 300, 70}, {50, 1, 90}, {200, 600, 1}, {1, 5000, 1},
+                // fewer rows than columns (each thread packs its own panels of B): several k blocks, several NC blocks
+                {40, 2100, 300}, {20, 40, 4200}};
         List<Object[]> out = new ArrayList<>();
         for (MicroKernel k : kernels()) {
             for (int[] s : sizes) {
