@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +21,7 @@ import org.tessera.nn.Linear;
 import org.tessera.nn.ReLU;
 import org.tessera.nn.Sequential;
 import org.tessera.optim.Adam;
+import org.tessera.testing.Requires;
 
 /**
  * Faults on the shared OpenCL device, injected: out-of-memory (through the pool's limit) in the middle of a
@@ -33,7 +33,7 @@ class FaultsTest {
 
     @BeforeEach
     void device() {
-        assumeTrue(OpenClRuntime.unavailableReason() == null, () -> "no OpenCL here: " + OpenClRuntime.unavailableReason());
+        Requires.that(OpenClRuntime.unavailableReason() == null, "no OpenCL here: " + OpenClRuntime.unavailableReason());
         d = Device.of("opencl");
         be = (OpenClBackend) d.implementation();
     }

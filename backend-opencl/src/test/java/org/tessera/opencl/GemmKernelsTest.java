@@ -15,6 +15,7 @@ import org.tessera.DType;
 import org.tessera.Rng;
 import org.tessera.backend.Buffer;
 import org.tessera.backend.Strided;
+import org.tessera.testing.Requires;
 
 /**
  * Every member of gemm.cl's family the tuner may pick ({@link GemmConfig#searchSpace()}) against a naive
@@ -26,7 +27,7 @@ class GemmKernelsTest {
 
     @BeforeAll
     static void needsOpenCl() {
-        assumeTrue(OpenClRuntime.unavailableReason() == null, () -> "no OpenCL here: " + OpenClRuntime.unavailableReason());
+        Requires.that(OpenClRuntime.unavailableReason() == null, "no OpenCL here: " + OpenClRuntime.unavailableReason());
         backend = new OpenClBackend(OpenClRuntime.devices().get(0), null, Long.MAX_VALUE);
     }
 

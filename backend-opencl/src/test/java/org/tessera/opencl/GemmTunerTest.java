@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tessera.DType;
 import org.tessera.TesseraException;
+import org.tessera.testing.Requires;
 
 /** The tuner's search, its verdicts and the tuning cache's rules (keyed files, atomic writes, corrupt entries re-tuned). */
 class GemmTunerTest {
@@ -26,7 +26,7 @@ class GemmTunerTest {
 
     @BeforeEach
     void privateCache() {
-        assumeTrue(OpenClRuntime.unavailableReason() == null, () -> "no OpenCL here: " + OpenClRuntime.unavailableReason());
+        Requires.that(OpenClRuntime.unavailableReason() == null, "no OpenCL here: " + OpenClRuntime.unavailableReason());
         savedCache = System.getProperty("tessera.opencl.cache");
         savedTune = System.getProperty("tessera.opencl.tune");
         System.setProperty("tessera.opencl.cache", cache.toString());

@@ -3,7 +3,6 @@ package org.tessera.opencl;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -14,6 +13,7 @@ import org.tessera.DType;
 import org.tessera.backend.Buffer;
 import org.tessera.backend.Strided;
 import org.tessera.backend.UnaryOp;
+import org.tessera.testing.Requires;
 
 /**
  * No thread waits on another thread's program build: while one thread's first I32 op is held inside its build (a hook
@@ -29,7 +29,7 @@ class LaunchLockTest {
 
     @Test
     void aLaunchDoesNotWaitOnAnotherThreadsBuild() throws Exception {
-        assumeTrue(OpenClRuntime.unavailableReason() == null, () -> "no OpenCL here: " + OpenClRuntime.unavailableReason());
+        Requires.that(OpenClRuntime.unavailableReason() == null, "no OpenCL here: " + OpenClRuntime.unavailableReason());
         OpenClBackend be = new OpenClBackend(OpenClRuntime.devices().get(0));
         CountDownLatch building = new CountDownLatch(1), release = new CountDownLatch(1);
         try {

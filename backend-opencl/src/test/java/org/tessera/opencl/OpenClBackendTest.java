@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,13 +18,14 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tessera.DType;
 import org.tessera.TesseraException;
 import org.tessera.backend.Buffer;
+import org.tessera.testing.Requires;
 
 /** The OpenCL runtime layer: program cache, build errors, buffer pool, dtype support. Needs an OpenCL device (PoCL in CI). */
 class OpenClBackendTest {
 
     @BeforeAll
     static void needsOpenCl() {
-        assumeTrue(OpenClRuntime.unavailableReason() == null, () -> "no OpenCL here: " + OpenClRuntime.unavailableReason());
+        Requires.that(OpenClRuntime.unavailableReason() == null, "no OpenCL here: " + OpenClRuntime.unavailableReason());
     }
 
     private static ClDevice first() {

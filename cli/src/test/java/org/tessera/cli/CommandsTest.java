@@ -8,6 +8,8 @@ import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tessera.data.FashionMnist;
+import org.tessera.testing.Requires;
 import picocli.CommandLine;
 
 /** The tessera command's subcommands, run in-process. */
@@ -72,6 +74,7 @@ class CommandsTest {
 
     @Test
     void trainWritesItsLogChartAndCheckpointAndResumes() throws Exception {
+        Requires.that(java.nio.file.Files.isDirectory(FashionMnist.DEBIAN_DIR), FashionMnist.missingMessage(FashionMnist.DEBIAN_DIR));
         Path csv = dir.resolve("log.csv"), png = dir.resolve("chart.png"), ckpt = dir.resolve("ckpt.safetensors");
         Run r = run("train", "--device", "cpu", "--epochs", "1", "--hidden", "32", "--batch", "500", "--log", csv.toString(), "--chart",
                 png.toString(), "--save", ckpt.toString());
