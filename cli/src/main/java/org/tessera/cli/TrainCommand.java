@@ -15,7 +15,6 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.tessera.Device;
-import org.tessera.data.FashionMnist;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -32,6 +31,9 @@ final class TrainCommand implements Callable<Integer> {
     String device;
     @Option(names = "--data", defaultValue = MlpTrainer.DEFAULT_DATA, description = "directory with the four IDX files (default: ${DEFAULT-VALUE})")
     Path data;
+    @Option(names = "--install-data", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "where the default data directory is missing, install Debian's dataset-fashion-mnist with apt-get (as root or with passwordless sudo; --no-install-data stops instead)")
+    boolean installData;
     @Option(names = "--hidden", defaultValue = MlpTrainer.DEFAULT_HIDDEN, split = ",", description = "hidden layer widths (default: ${DEFAULT-VALUE})")
     int[] hidden;
     @Option(names = "--activation", defaultValue = MlpTrainer.DEFAULT_ACTIVATION, description = "relu, tanh, sigmoid, leaky_relu, elu (default: ${DEFAULT-VALUE})")
@@ -62,7 +64,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        if (!Files.isDirectory(data)) throw new IOException(FashionMnist.missingMessage(data));
+        DatasetInstaller.forThisMachine().ensure(data, installData, out);
         Device d = DeviceOption.resolve(device);
         MlpTrainer.Config config = new MlpTrainer.Config(d, data, hidden, activation, dropout, optimizer, lr, schedule, epochs, batch, seed,
                 save, resume);
