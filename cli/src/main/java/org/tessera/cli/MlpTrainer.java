@@ -107,6 +107,17 @@ public final class MlpTrainer {
         default void lossSoFar(double meanLoss) {}
 
         default void epochDone(Epoch e) {}
+
+        /** This listener, then {@code next}, told of every event. */
+        default Listener and(Listener next) {
+            Listener first = this;
+            return new Listener() {
+                @Override public void epochStarted(int epoch, int batches) { first.epochStarted(epoch, batches); next.epochStarted(epoch, batches); }
+                @Override public void batchDone(int samples) { first.batchDone(samples); next.batchDone(samples); }
+                @Override public void lossSoFar(double meanLoss) { first.lossSoFar(meanLoss); next.lossSoFar(meanLoss); }
+                @Override public void epochDone(Epoch e) { first.epochDone(e); next.epochDone(e); }
+            };
+        }
     }
 
     public static List<Epoch> train(Config c, Listener listener) throws IOException {

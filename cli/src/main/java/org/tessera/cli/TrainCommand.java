@@ -14,6 +14,7 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.tessera.Device;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -70,7 +71,8 @@ final class TrainCommand implements Callable<Integer> {
                 save, resume);
         out.println("training " + MlpTrainer.describe(config) + " on " + d.description());
         out.flush();
-        List<MlpTrainer.Epoch> results = MlpTrainer.train(config, new Bar(epochs));
+        LossCurve curve = new LossCurve();
+        List<MlpTrainer.Epoch> results = MlpTrainer.train(config, new Bar(epochs).and(curve));
         if (results.isEmpty()) {
             out.println("nothing to do: the checkpoint is already at epoch " + epochs);
             return 0;
@@ -86,7 +88,7 @@ final class TrainCommand implements Callable<Integer> {
         out.printf("test accuracy %.4f after %d epochs; %.1f s per epoch on %s%n", last.testAccuracy(), last.epoch(), perEpoch, d.spec());
         if (log != null) writeCsv(results);
         if (chart != null) {
-            drawChart(results, MlpTrainer.describe(config) + " on " + d.spec());
+            drawChart(curve, results, MlpTrainer.describe(config) + " on " + d.spec());
             out.println("chart: " + chart.toAbsolutePath());
         }
         out.flush();
@@ -102,19 +104,79 @@ final class TrainCommand implements Callable<Integer> {
         Files.write(log, lines);
     }
 
-    private void drawChart(List<MlpTrainer.Epoch> results, String title) throws IOException {
-        double[] x = results.stream().mapToDouble(MlpTrainer.Epoch::epoch).toArray();
+    /**
+     * Training loss every {@link MlpTrainer#LOSS_READ_EVERY} batches (the mean over those batches) against the epoch
+     * reached, on the left axis, and test accuracy at each epoch's end on the right: one epoch already draws a curve.
+     */
+    private void drawChart(LossCurve curve, List<MlpTrainer.Epoch> results, String title) throws IOException {
         XYChart c = new XYChartBuilder().width(900).height(520).title(title).xAxisTitle("epoch").build();
-        XYSeries loss = c.addSeries("training loss", x, results.stream().mapToDouble(MlpTrainer.Epoch::trainLoss).toArray());
+        if (curve.x.isEmpty()) {   // fewer batches than one loss reading: the epochs' mean losses
+            for (MlpTrainer.Epoch e : results) { curve.x.add((double) e.epoch()); curve.y.add(e.trainLoss()); }
+        }
+        XYSeries loss = c.addSeries("training loss (mean of " + MlpTrainer.LOSS_READ_EVERY + " batches)", curve.x, curve.y);
+        loss.setMarker(SeriesMarkers.NONE);
         loss.setYAxisGroup(0);
-        XYSeries acc = c.addSeries("test accuracy", x, results.stream().mapToDouble(MlpTrainer.Epoch::testAccuracy).toArray());
+        XYSeries acc = c.addSeries("test accuracy (end of epoch)", results.stream().map(e -> (double) e.epoch()).toList(),
+                results.stream().map(MlpTrainer.Epoch::testAccuracy).toList());
         acc.setYAxisGroup(1);
+        acc.setMarker(SeriesMarkers.DIAMOND);
         c.setYAxisGroupTitle(0, "cross-entropy");
-        c.setYAxisGroupTitle(1, "accuracy");
-        c.getStyler().setYAxisGroupPosition(1, org.knowm.xchart.style.Styler.YAxisPosition.Right);
+        c.setYAxisGroupTitle(1, "test accuracy");
+        var styler = c.getStyler();
+        styler.setYAxisGroupPosition(1, org.knowm.xchart.style.Styler.YAxisPosition.Right);
+        styler.putYAxisGroupDecimalPatternMap(0, "0.00");
+        styler.putYAxisGroupDecimalPatternMap(1, "0.000");
+        styler.setXAxisDecimalPattern("0.#");
+        styler.setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
+        styler.setLegendLayout(org.knowm.xchart.style.Styler.LegendLayout.Horizontal);
+        // the accuracy axis spans its points with a margin (XChart's own range for a second group clipped the last one)
+        double lo = results.stream().mapToDouble(MlpTrainer.Epoch::testAccuracy).min().orElse(0);
+        double hi = results.stream().mapToDouble(MlpTrainer.Epoch::testAccuracy).max().orElse(1);
+        double pad = Math.max(0.005, (hi - lo) * 0.1);
+        styler.setYAxisMin(1, Math.max(0, lo - pad));
+        styler.setYAxisMax(1, Math.min(1, hi + pad));
+        styler.setMarkerSize(9);
+        double first = Math.min(curve.x.get(0), results.get(0).epoch()), last = results.get(results.size() - 1).epoch();
+        styler.setXAxisMin(Math.floor(first));
+        styler.setXAxisMax(last);
         Path parent = chart.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
         BitmapEncoder.saveBitmap(c, chart.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    /** The loss readings as points: x the epoch reached (epoch 1 half done = 0.5), y the mean loss since the last reading. */
+    static final class LossCurve implements MlpTrainer.Listener {
+        final List<Double> x = new ArrayList<>(), y = new ArrayList<>();
+        private int epoch, batches, done;
+        private long seen, seenAtLastReading;
+        private double sumAtLastReading;
+
+        @Override
+        public void epochStarted(int epoch, int batches) {
+            this.epoch = epoch;
+            this.batches = batches;
+            done = 0;
+            seen = seenAtLastReading = 0;
+            sumAtLastReading = 0;
+        }
+
+        @Override
+        public void batchDone(int samples) {
+            done++;
+            seen += samples;
+        }
+
+        @Override
+        public void lossSoFar(double meanLoss) {
+            // the reading is the epoch's running mean: the window's mean is what its sum grew by, per sample
+            double sum = meanLoss * seen;
+            if (seen > seenAtLastReading) {
+                x.add(epoch - 1 + (double) done / batches);
+                y.add((sum - sumAtLastReading) / (seen - seenAtLastReading));
+            }
+            seenAtLastReading = seen;
+            sumAtLastReading = sum;
+        }
     }
 
     /** A progress bar per epoch: samples done, rate, ETA and the running loss. */

@@ -46,7 +46,7 @@ public final class SkippedTestsReport implements TestExecutionListener {
     @Override
     public synchronized void testPlanExecutionFinished(TestPlan testPlan) {
         if (byReason.isEmpty()) return;
-        StringBuilder s = new StringBuilder("\nSkipped tests, by reason (-D" + Requires.REQUIRE_ALL + "=true fails them instead):\n");
+        StringBuilder s = new StringBuilder("\nSkipped tests, by reason (those skipped by Requires fail instead under -D" + Requires.REQUIRE_ALL + "=true):\n");
         byReason.forEach((why, tests) -> {
             s.append("  ").append(why).append(": ").append(tests.size()).append(tests.size() == 1 ? " test\n" : " tests\n");
             tests.stream().limit(5).forEach(t -> s.append("      ").append(t).append('\n'));
