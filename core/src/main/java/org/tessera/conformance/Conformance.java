@@ -136,7 +136,7 @@ public final class Conformance {
         check(key, e.values(), actual.toDoubleArray(), tol(actual.dtype()));
     }
 
-    /** |actual - expected| <= tol (1 + |expected|) element by element; NaN matches only NaN. */
+    /** {@code |actual - expected| <= tol (1 + |expected|)} element by element; NaN matches only NaN. */
     public static void check(String what, double[] expected, double[] actual, double tol) {
         if (expected.length != actual.length) throw new Mismatch(what + ": " + actual.length + " values, expected " + expected.length);
         for (int i = 0; i < expected.length; i++) {
