@@ -65,7 +65,8 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        DatasetInstaller.forThisMachine().ensure(data, installData, out);
+        // only a missing dataset asks what this machine allows (forThisMachine may run sudo -n to find out)
+        if (!Files.isDirectory(data)) DatasetInstaller.forThisMachine().ensure(data, installData, out);
         Device d = DeviceOption.resolve(device);
         MlpTrainer.Config config = new MlpTrainer.Config(d, data, hidden, activation, dropout, optimizer, lr, schedule, epochs, batch, seed,
                 save, resume);
