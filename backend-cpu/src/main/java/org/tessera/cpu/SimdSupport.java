@@ -15,7 +15,10 @@ import org.slf4j.LoggerFactory;
  */
 final class SimdSupport {
     private static final Logger LOG = LoggerFactory.getLogger(SimdSupport.class);
+    /** The kernel every product can use from the first call: it compiles at every JIT tier. */
     private static final MicroKernel KERNEL = choose();
+    /** The kernel products use now: KERNEL, until {@link KernelPromotion} measured {@link #candidate()} faster. */
+    private static volatile MicroKernel current = KERNEL;
     private static final FastElementwise ELEMENTWISE = KERNEL instanceof ScalarMicroKernel ? FastElementwise.NONE : load("SimdElementwise", FastElementwise.NONE);
     private static final RowKernels ROWS = KERNEL instanceof ScalarMicroKernel ? new ScalarRows() : load("SimdRows", new ScalarRows());
     /** Philox in 64-bit lanes needs eight of them (512-bit vectors: AVX-512's 64-bit multiply); else the scalar rounds. */
@@ -28,8 +31,23 @@ final class SimdSupport {
         return !(KERNEL instanceof ScalarMicroKernel);
     }
 
+    /** The GEMM micro-kernel for a product starting now. */
     static MicroKernel kernel() {
-        return KERNEL;
+        return current;
+    }
+
+    /**
+     * A faster kernel that only C2 can compile, to be promoted once it runs faster than {@link #kernel()}: the 12 x 2
+     * one where vectors are 512 bits and no kernel was forced; else null.
+     */
+    static MicroKernel candidate() {
+        if (KERNEL instanceof ScalarMicroKernel || KERNEL.nr() < 32 || System.getProperty("tessera.gemm.kernel") != null) return null;
+        return load("SimdKernel12x2", null);
+    }
+
+    /** From the next product on, {@code kernel} multiplies. */
+    static void promote(MicroKernel kernel) {
+        current = kernel;
     }
 
     static FastElementwise elementwise() {
@@ -50,14 +68,16 @@ final class SimdSupport {
             T t = (T) Class.forName("org.tessera.cpu." + simpleName).getDeclaredConstructor().newInstance();
             return t;
         } catch (ReflectiveOperationException | LinkageError e) {
-            LOG.warn("the Vector API {} failed to load ({}); using the portable one", simpleName, e.toString());
+            if (fallback != null) LOG.warn("the Vector API {} failed to load ({}); using the portable one", simpleName, e.toString());
+            else LOG.debug("{} failed to load ({})", simpleName, e.toString());
             return fallback;
         }
     }
 
     /**
      * The Vector API kernel for this machine: 8 x 2 vectors where the preferred vectors are 512 bits (AVX-512, 32
-     * registers), else 4 x 2 (16 registers: 12 accumulators spilled). {@code -Dtessera.gemm.kernel=4x2|8x2} forces one.
+     * registers), else 4 x 2 (16 registers: 12 accumulators spilled). {@code -Dtessera.gemm.kernel=4x2|8x2|12x2} forces
+     * one from the first product on (with no promotion).
      */
     private static String simdKernelName() throws ReflectiveOperationException {
         String forced = System.getProperty("tessera.gemm.kernel");

@@ -195,6 +195,101 @@ final class SimdTranspose {
     }
 
 
+    /**
+     * As {@link MicroKernel#packRows} for panels of 12 rows (the 12 x 2 kernel, L = 16 only): each 12 x 16 block of A
+     * (12 rows, 16 deep) is transposed in registers as a 16 x 16 block whose last four rows are zero, and each of its
+     * 16 columns stored as the 12 floats of one k step: full-vector stores in k order, each one's four extra lanes
+     * overwritten by the next, the last through a scratch vector (masked stores ran 5x slower on JDK 17). Rows left
+     * over by whole panels and depth left over by the blocks go element by element.
+     */
+    static void packPanels12(float[] ad, int src, int ld, int kc, int rows, float[] ap, int at) {
+        int r0 = 0;
+        if (L == 16 && rows >= 12) {
+            float[] last = new float[L];
+            for (; r0 + 12 <= rows; r0 += 12) {
+                int s = src + r0 * ld, d = at + r0 * kc, k0 = 0;
+                for (; k0 + 16 <= kc; k0 += 16) block12(ad, s + k0, ld, ap, d + k0 * 12, last);
+                if (k0 < kc) MicroKernel.packTransposedScalar(ad, s, ld, k0, kc, 12, ap, d, 12);
+            }
+        }
+        for (; r0 < rows; r0 += 12) MicroKernel.packTransposedScalar(ad, src + r0 * ld, ld, 0, kc, Math.min(12, rows - r0), ap, at + r0 * kc, 12);
+    }
+
+    /** One 12 x 16 block of A (12 rows, 16 deep) into the next 16 k steps of a 12-row panel (see {@link #packPanels12}). */
+    private static void block12(float[] ad, int s, int ld, float[] ap, int d, float[] last) {
+        FloatVector r0 = FloatVector.fromArray(S, ad, s + 0 * ld);
+        FloatVector r1 = FloatVector.fromArray(S, ad, s + 1 * ld);
+        FloatVector r2 = FloatVector.fromArray(S, ad, s + 2 * ld);
+        FloatVector r3 = FloatVector.fromArray(S, ad, s + 3 * ld);
+        FloatVector r4 = FloatVector.fromArray(S, ad, s + 4 * ld);
+        FloatVector r5 = FloatVector.fromArray(S, ad, s + 5 * ld);
+        FloatVector r6 = FloatVector.fromArray(S, ad, s + 6 * ld);
+        FloatVector r7 = FloatVector.fromArray(S, ad, s + 7 * ld);
+        FloatVector r8 = FloatVector.fromArray(S, ad, s + 8 * ld);
+        FloatVector r9 = FloatVector.fromArray(S, ad, s + 9 * ld);
+        FloatVector r10 = FloatVector.fromArray(S, ad, s + 10 * ld);
+        FloatVector r11 = FloatVector.fromArray(S, ad, s + 11 * ld);
+        FloatVector r12 = FloatVector.zero(S);
+        FloatVector r13 = FloatVector.zero(S);
+        FloatVector r14 = FloatVector.zero(S);
+        FloatVector r15 = FloatVector.zero(S);
+        FloatVector t;
+        // lanes 8 apart: rows i and i + 8 swap their off-diagonal 8 x 8 blocks
+        t = r0; r0 = t.blend(r8.rearrange(UP8), HIGH8); r8 = r8.blend(t.rearrange(DOWN8), LOW8);
+        t = r1; r1 = t.blend(r9.rearrange(UP8), HIGH8); r9 = r9.blend(t.rearrange(DOWN8), LOW8);
+        t = r2; r2 = t.blend(r10.rearrange(UP8), HIGH8); r10 = r10.blend(t.rearrange(DOWN8), LOW8);
+        t = r3; r3 = t.blend(r11.rearrange(UP8), HIGH8); r11 = r11.blend(t.rearrange(DOWN8), LOW8);
+        t = r4; r4 = t.blend(r12.rearrange(UP8), HIGH8); r12 = r12.blend(t.rearrange(DOWN8), LOW8);
+        t = r5; r5 = t.blend(r13.rearrange(UP8), HIGH8); r13 = r13.blend(t.rearrange(DOWN8), LOW8);
+        t = r6; r6 = t.blend(r14.rearrange(UP8), HIGH8); r14 = r14.blend(t.rearrange(DOWN8), LOW8);
+        t = r7; r7 = t.blend(r15.rearrange(UP8), HIGH8); r15 = r15.blend(t.rearrange(DOWN8), LOW8);
+        // lanes 4 apart: rows i and i + 4 swap their off-diagonal 4 x 4 blocks
+        t = r0; r0 = t.blend(r4.rearrange(UP4), HIGH4); r4 = r4.blend(t.rearrange(DOWN4), LOW4);
+        t = r1; r1 = t.blend(r5.rearrange(UP4), HIGH4); r5 = r5.blend(t.rearrange(DOWN4), LOW4);
+        t = r2; r2 = t.blend(r6.rearrange(UP4), HIGH4); r6 = r6.blend(t.rearrange(DOWN4), LOW4);
+        t = r3; r3 = t.blend(r7.rearrange(UP4), HIGH4); r7 = r7.blend(t.rearrange(DOWN4), LOW4);
+        t = r8; r8 = t.blend(r12.rearrange(UP4), HIGH4); r12 = r12.blend(t.rearrange(DOWN4), LOW4);
+        t = r9; r9 = t.blend(r13.rearrange(UP4), HIGH4); r13 = r13.blend(t.rearrange(DOWN4), LOW4);
+        t = r10; r10 = t.blend(r14.rearrange(UP4), HIGH4); r14 = r14.blend(t.rearrange(DOWN4), LOW4);
+        t = r11; r11 = t.blend(r15.rearrange(UP4), HIGH4); r15 = r15.blend(t.rearrange(DOWN4), LOW4);
+        // lanes 2 apart: rows i and i + 2 swap their off-diagonal 2 x 2 blocks
+        t = r0; r0 = t.blend(r2.rearrange(UP2), HIGH2); r2 = r2.blend(t.rearrange(DOWN2), LOW2);
+        t = r1; r1 = t.blend(r3.rearrange(UP2), HIGH2); r3 = r3.blend(t.rearrange(DOWN2), LOW2);
+        t = r4; r4 = t.blend(r6.rearrange(UP2), HIGH2); r6 = r6.blend(t.rearrange(DOWN2), LOW2);
+        t = r5; r5 = t.blend(r7.rearrange(UP2), HIGH2); r7 = r7.blend(t.rearrange(DOWN2), LOW2);
+        t = r8; r8 = t.blend(r10.rearrange(UP2), HIGH2); r10 = r10.blend(t.rearrange(DOWN2), LOW2);
+        t = r9; r9 = t.blend(r11.rearrange(UP2), HIGH2); r11 = r11.blend(t.rearrange(DOWN2), LOW2);
+        t = r12; r12 = t.blend(r14.rearrange(UP2), HIGH2); r14 = r14.blend(t.rearrange(DOWN2), LOW2);
+        t = r13; r13 = t.blend(r15.rearrange(UP2), HIGH2); r15 = r15.blend(t.rearrange(DOWN2), LOW2);
+        // lanes 1 apart: rows i and i + 1 swap their off-diagonal 1 x 1 blocks
+        t = r0; r0 = t.blend(r1.rearrange(UP1), HIGH1); r1 = r1.blend(t.rearrange(DOWN1), LOW1);
+        t = r2; r2 = t.blend(r3.rearrange(UP1), HIGH1); r3 = r3.blend(t.rearrange(DOWN1), LOW1);
+        t = r4; r4 = t.blend(r5.rearrange(UP1), HIGH1); r5 = r5.blend(t.rearrange(DOWN1), LOW1);
+        t = r6; r6 = t.blend(r7.rearrange(UP1), HIGH1); r7 = r7.blend(t.rearrange(DOWN1), LOW1);
+        t = r8; r8 = t.blend(r9.rearrange(UP1), HIGH1); r9 = r9.blend(t.rearrange(DOWN1), LOW1);
+        t = r10; r10 = t.blend(r11.rearrange(UP1), HIGH1); r11 = r11.blend(t.rearrange(DOWN1), LOW1);
+        t = r12; r12 = t.blend(r13.rearrange(UP1), HIGH1); r13 = r13.blend(t.rearrange(DOWN1), LOW1);
+        t = r14; r14 = t.blend(r15.rearrange(UP1), HIGH1); r15 = r15.blend(t.rearrange(DOWN1), LOW1);
+        r0.intoArray(ap, d + 0 * 12);
+        r1.intoArray(ap, d + 1 * 12);
+        r2.intoArray(ap, d + 2 * 12);
+        r3.intoArray(ap, d + 3 * 12);
+        r4.intoArray(ap, d + 4 * 12);
+        r5.intoArray(ap, d + 5 * 12);
+        r6.intoArray(ap, d + 6 * 12);
+        r7.intoArray(ap, d + 7 * 12);
+        r8.intoArray(ap, d + 8 * 12);
+        r9.intoArray(ap, d + 9 * 12);
+        r10.intoArray(ap, d + 10 * 12);
+        r11.intoArray(ap, d + 11 * 12);
+        r12.intoArray(ap, d + 12 * 12);
+        r13.intoArray(ap, d + 13 * 12);
+        r14.intoArray(ap, d + 14 * 12);
+        r15.intoArray(last, 0);
+        System.arraycopy(last, 0, ap, d + 15 * 12, 12);
+    }
+
+
     /** One 16 x 16 block: rows j of the stored matrix (k along them) in, rows k of the panel out. */
     private static void block16(float[] bd, int s, int ld, float[] bp, int d, int nr) {
         FloatVector r0 = FloatVector.fromArray(S, bd, s + 0 * ld);

@@ -14,7 +14,9 @@ import org.tessera.backend.UnaryOp;
  * every vector is an object: the first 50 steps of the default MLP took 33 ms each against 6 ms after (1.2 s of
  * a 5 s first epoch), and a fresh JVM's first 1024 x 1024 products ran at 21 GFLOP/s. The warm-up drives a private
  * one-thread backend (its own pool and counters, so no device's memory figures move, and no pool thread is taken)
- * through the primitives of a small training step; {@code -Dtessera.cpu.warmup=false} turns it off.
+ * through the primitives of a small training step, then times the faster GEMM kernel that only C2 compiles against the
+ * one in use until it can take over ({@link KernelPromotion}); {@code -Dtessera.cpu.warmup=false} turns both off (the
+ * GEMM then keeps its first kernel, unless {@code -Dtessera.gemm.kernel} names one).
  */
 final class Warmup {
     private static final Logger LOG = LoggerFactory.getLogger(Warmup.class);
@@ -38,6 +40,7 @@ final class Warmup {
             CpuBackend be = new CpuBackend(1);      // private: its own pool and counters, no worker threads
             for (int it = 0; it < 120; it++) step(be, it);
             LOG.debug("CPU kernels warmed up in {} ms", (System.nanoTime() - t0) / 1_000_000);
+            KernelPromotion.run();
         } catch (RuntimeException | LinkageError e) {
             LOG.debug("CPU warm-up stopped early: {}", e.toString());
         }

@@ -11,10 +11,11 @@ import org.tessera.backend.Strided;
  * <pre>
  *   ./mvnw -q -o install -DskipTests
  *   java --add-modules jdk.incubator.vector -cp cli/target/tessera.jar:backend-cpu/target/test-classes \
- *       org.tessera.cpu.GemmBlockSweep 1024x1024x1024,1000x784x200xT 256 128 512 120
+ *       org.tessera.cpu.GemmBlockSweep 1024x1024x1024,1000x784x200xT 256:128 512:120 12x2:1024:120
  * </pre>
  * Shapes are MxKxN (a trailing xT: B stored transposed, as a Linear layer's weight; a leading T: A stored transposed,
- * as in a weight gradient); then KC MC pairs.
+ * as in a weight gradient); then candidates KC:MC, or KERNEL:KC:MC to compare micro-kernels (8x2, 12x2, 4x2).
+ * {@code -Dthreads=1} for one thread, {@code -Drounds=N}.
  */
 public final class GemmBlockSweep {
     private GemmBlockSweep() {}
@@ -25,13 +26,23 @@ public final class GemmBlockSweep {
         return new Strided(new CpuBuffer(DType.F32, d, d.length), new int[] {1, rows, cols}, new int[] {0, cols, 1}, 0);
     }
 
+    private static MicroKernel kernel(String name) {
+        try {
+            return (MicroKernel) Class.forName("org.tessera.cpu.SimdKernel" + name).getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalArgumentException("no kernel SimdKernel" + name, e);
+        }
+    }
+
     public static void main(String[] args) {
-        if (args.length < 3 || args.length % 2 == 0) throw new IllegalArgumentException("usage: SHAPES KC MC [KC MC ...]");
+        if (args.length < 2) throw new IllegalArgumentException("usage: SHAPES [KERNEL:]KC:MC ...");
         Parallel pool = new Parallel(Integer.getInteger("threads", 2));
-        int candidates = (args.length - 1) / 2, rounds = 12;
+        int candidates = args.length - 1, rounds = Integer.getInteger("rounds", 12);
         Gemm[] gemm = new Gemm[candidates];
         for (int i = 0; i < candidates; i++) {
-            gemm[i] = new Gemm(pool, SimdSupport.kernel(), Integer.parseInt(args[1 + 2 * i]), Integer.parseInt(args[2 + 2 * i]));
+            String[] c = args[1 + i].split(":");
+            MicroKernel kernel = c.length == 3 ? kernel(c[0]) : SimdSupport.kernel();
+            gemm[i] = new Gemm(pool, kernel, Integer.parseInt(c[c.length - 2]), Integer.parseInt(c[c.length - 1]));
         }
         for (String shape : args[0].split(",")) {
             boolean transA = shape.startsWith("T");
@@ -53,7 +64,7 @@ public final class GemmBlockSweep {
             for (int i = 0; i < candidates; i++) {
                 double[] v = rate[i].clone();
                 java.util.Arrays.sort(v, 2, rounds);          // rounds 1-2 are JIT warm-up
-                line.append(String.format(" KC %s / MC %s: %.0f GFLOP/s;", args[1 + 2 * i], args[2 + 2 * i], v[2 + (rounds - 2) / 2]));
+                line.append(String.format(" %s: %.0f GFLOP/s;", args[1 + i], v[2 + (rounds - 2) / 2]));
             }
             System.out.println(line);
         }

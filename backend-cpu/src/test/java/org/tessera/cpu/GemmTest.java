@@ -24,7 +24,7 @@ class GemmTest {
 
     /** Every micro-kernel the backend can pick: the one list this test and {@link JitCompilableTest} run. */
     static List<MicroKernel> kernels() {
-        return List.of(new ScalarMicroKernel(), new SimdKernel4x2(), new SimdKernel8x2());
+        return List.of(new ScalarMicroKernel(), new SimdKernel4x2(), new SimdKernel8x2(), new SimdKernel12x2());
     }
 
     static List<Object[]> cases() {
