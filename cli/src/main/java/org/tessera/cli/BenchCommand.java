@@ -11,8 +11,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -96,8 +94,7 @@ final class BenchCommand implements Callable<Integer> {
         List<TrainComparison.Result> trained = new ArrayList<>();
         List<String> warmups = new ArrayList<>();
         int steps = cases.size() * ds.size();
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("bench " + suite).setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
-                .setMaxRenderedLength(110).setUpdateIntervalMillis(250).continuousUpdate().build()) {
+        try (ProgressBar bar = ProgressBars.builder("bench " + suite, steps, 110).build()) {
             // Device by device, CPU devices first, each case's CPU peers right after it: an OpenCL runtime on the same
             // cores (PoCL) keeps worker threads spinning after its kernels, which slowed CPU cases timed in between
             // up to 20x.
@@ -304,9 +301,9 @@ final class BenchCommand implements Callable<Integer> {
         List<Row> mine = rows.stream().filter(r -> r.c().op().equals(op) && r.timing() != null).toList();
         if (mine.isEmpty()) return;
         List<BenchCase> cases = mine.stream().map(Row::c).distinct().toList();
-        List<String> labels = cases.stream().map(BenchCase::label).toList();
         Map<String, List<Row>> byRunner = new LinkedHashMap<>();
         for (Row r : mine) byRunner.computeIfAbsent(r.runner(), k -> new ArrayList<>()).add(r);
+        List<String> labels = cases.stream().map(bc -> caseLabel(bc, mine)).toList();
 
         String title = op;
         String cpu = ds.stream().filter(d -> d.backend().equals("cpu")).map(Device::spec).findFirst().orElse(null);
@@ -330,7 +327,16 @@ final class BenchCommand implements Callable<Integer> {
             c.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Scatter);
             c.getStyler().setOverlapped(true);
             c.getStyler().setMarkerSize(12);
+        } else {
+            // each bar's throughput on it, so the figure is read, not estimated from the grid
+            c.getStyler().setLabelsVisible(true);
+            c.getStyler().setLabelsPosition(0.92);
+            c.getStyler().setLabelsFontColorAutomaticEnabled(true);
+            c.getStyler().setDecimalPattern("#,##0.#");
         }
+        c.getStyler().setYAxisDecimalPattern("#,##0.###");
+        // labels wider than their share of the axis (bold axis font: ~9 px a character) are turned, not overlapped
+        if (labels.stream().mapToInt(String::length).max().orElse(0) * 9 > 760 / labels.size()) c.getStyler().setXAxisLabelRotation(15);
         for (var e : byRunner.entrySet()) {
             // a runner without a case (a peer with no twin) gets no bar there, not a zero
             List<Double> y = new ArrayList<>();
@@ -341,6 +347,21 @@ final class BenchCommand implements Callable<Integer> {
         }
         String file = op.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("-$", "") + ".png";
         BitmapEncoder.saveBitmap(c, out.resolve(file).toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    /**
+     * A case's axis label: its name, then where the run had peers, the first Tessera device's throughput over each
+     * peer's on that case ("1024 · 1.05× pytorch · 0.96× numpy"), the ratio being the point of a run with peers.
+     */
+    static String caseLabel(BenchCase bc, List<Row> rows) {
+        Row tessera = rows.stream().filter(r -> r.c() == bc && !r.peer()).findFirst().orElse(null);
+        StringBuilder label = new StringBuilder(bc.label());
+        if (tessera == null) return label.toString();
+        for (Row peer : rows) {
+            if (peer.c() != bc || !peer.peer() || peer.throughput() <= 0) continue;
+            label.append(String.format(Locale.ROOT, " · %.2f× %s", tessera.throughput() / peer.throughput(), peer.runner()));
+        }
+        return label.toString();
     }
 
     /**

@@ -8,8 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -191,8 +189,7 @@ final class TrainCommand implements Callable<Integer> {
 
         @Override
         public void epochStarted(int epoch, int n) {
-            bar = new ProgressBarBuilder().setTaskName(String.format("epoch %d/%d", epoch, epochs)).setInitialMax(n).setUnit(" batches", 1)
-                    .showSpeed().setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).setMaxRenderedLength(130).continuousUpdate().build();
+            bar = ProgressBars.builder(String.format("epoch %d/%d", epoch, epochs), n, 130).setUnit(" batches", 1).showSpeed().build();
         }
 
         @Override

@@ -53,4 +53,14 @@ class BenchChartTest {
         BenchCommand.chart(dir, "mlp step", rows, List.of());
         assertEquals(520, png(dir.resolve("mlp-step.png")).getHeight());
     }
+
+    /** With peers, each case's label carries Tessera's throughput over each peer's: the ratio the run is for. */
+    @Test
+    void caseLabelsCarryTheRatioToEachPeer() {
+        BenchCase g = bench("gemm", "1024", 1024, 2.0 * 1024 * 1024 * 1024, BenchCase.Unit.GFLOPS);
+        BenchCase lone = bench("gemm", "2048", 2048, 2.0 * 2048 * 2048 * 2048, BenchCase.Unit.GFLOPS);
+        List<BenchCommand.Row> rows = List.of(row(g, "cpu", 8.0e-3), row(g, "pytorch", 10.0e-3), row(g, "numpy", 4.0e-3), row(lone, "cpu", 1));
+        assertEquals("1024 · 1.25× pytorch · 0.50× numpy", BenchCommand.caseLabel(g, rows));
+        assertEquals("2048", BenchCommand.caseLabel(lone, rows), "no peer ran 2048: the bare label");
+    }
 }
