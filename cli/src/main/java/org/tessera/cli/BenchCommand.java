@@ -332,16 +332,17 @@ final class BenchCommand implements Callable<Integer> {
             c.getStyler().setLabelsVisible(true);
             c.getStyler().setLabelsPosition(0.92);
             c.getStyler().setLabelsFontColorAutomaticEnabled(true);
-            c.getStyler().setDecimalPattern("#,##0.#");
         }
-        c.getStyler().setYAxisDecimalPattern("#,##0.###");
+        if (c.getStyler().isYAxisLogarithmic()) c.getStyler().setYAxisDecimalPattern("#,##0.###");
         // labels wider than their share of the axis (bold axis font: ~9 px a character) are turned, not overlapped
         if (labels.stream().mapToInt(String::length).max().orElse(0) * 9 > 760 / labels.size()) c.getStyler().setXAxisLabelRotation(15);
         for (var e : byRunner.entrySet()) {
             // a runner without a case (a peer with no twin) gets no bar there, not a zero
             List<Double> y = new ArrayList<>();
             for (BenchCase bc : cases) {
-                y.add(e.getValue().stream().filter(r -> r.c() == bc).map(Row::throughput).findFirst().orElse(null));
+                // three significant figures, as the table: the bar labels print the value as it is
+                y.add(e.getValue().stream().filter(r -> r.c() == bc).map(r -> Double.valueOf(String.format(Locale.ROOT, "%.3g", r.throughput())))
+                        .findFirst().orElse(null));
             }
             c.addSeries(e.getKey(), labels, y);
         }
