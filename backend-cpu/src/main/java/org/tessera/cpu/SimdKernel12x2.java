@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link KernelPromotion}): until C2 compiles it, it runs interpreted. Accumulators written out, not in an array: vectors in
  * an array are objects to C2. Loaded only through {@link SimdSupport}; the body is generated (a k step per row).
  */
-final class SimdKernel12x2 implements MicroKernel {
+final class SimdKernel12x2 extends SimdTwoVectorKernel {
     static {
         JitDirectives.excludeFromC1(SimdKernel12x2.class, "run");
     }
@@ -25,26 +25,9 @@ final class SimdKernel12x2 implements MicroKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final int MR = 12;
-    private static final int NR = 2 * L;
 
-    @Override
-    public int mr() {
-        return MR;
-    }
-
-    @Override
-    public int nr() {
-        return NR;
-    }
-
-    @Override
-    public void packTransposedB(float[] bd, int src, int ld, int kc, int cols, float[] bp, int at) {
-        SimdTranspose.pack(bd, src, ld, kc, cols, bp, at, NR);
-    }
-
-    @Override
-    public void copyPanelRow(float[] bd, int src, float[] bp, int at) {
-        SimdTranspose.copyTwoVectors(bd, src, bp, at);
+    SimdKernel12x2() {
+        super(MR);
     }
 
     @Override

@@ -15,37 +15,20 @@ import jdk.incubator.vector.VectorSpecies;
  * The accumulators are written out, not an array: vectors in an array are objects to C2.
  * Loaded only through {@link SimdSupport}.
  */
-final class SimdKernel8x2 implements MicroKernel {
+final class SimdKernel8x2 extends SimdTwoVectorKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final int MR = 8;
-    private static final int NR = 2 * L;
 
-    @Override
-    public int mr() {
-        return MR;
-    }
-
-    @Override
-    public int nr() {
-        return NR;
-    }
-
-    @Override
-    public void packTransposedB(float[] bd, int src, int ld, int kc, int cols, float[] bp, int at) {
-        SimdTranspose.pack(bd, src, ld, kc, cols, bp, at, NR);
-    }
-
-    @Override
-    public void copyPanelRow(float[] bd, int src, float[] bp, int at) {
-        SimdTranspose.copyTwoVectors(bd, src, bp, at);
+    SimdKernel8x2() {
+        super(MR);
     }
 
     @Override
     public void packRows(float[] ad, int src, int ld, int kc, int rows, float[] ap, int at) {
         // the register transpose makes panels of L/2 rows (a 4 x 2 kernel forced onto 512-bit vectors packs element-wise)
         if (MR == L / 2) SimdTranspose.packHalfPanels(ad, src, ld, kc, rows, ap, at);
-        else MicroKernel.super.packRows(ad, src, ld, kc, rows, ap, at);
+        else super.packRows(ad, src, ld, kc, rows, ap, at);
     }
 
     @Override
