@@ -50,6 +50,8 @@ public final class Tensor implements AutoCloseable {
     private Tensor grad;
     /** Whether {@link #grad()} handed the current gradient out: then zeroGrad leaves it open and accumulation copies. */
     private boolean gradShared;
+    /** Called after each backward's accumulation into {@link #grad} (null until one is registered). */
+    private List<java.util.function.Consumer<Tensor>> postAccumulateHooks;
     private boolean closed;
 
     // ---- views and in-place history (see "In place" below) ----
@@ -420,6 +422,51 @@ public final class Tensor implements AutoCloseable {
         gradShared = false;
     }
 
+    /**
+     * Makes {@code g} this leaf's gradient, as PyTorch's {@code p.grad = g}: the leaf takes the handle over (it leaves
+     * any {@link Scope}; reach it through {@link #grad()} from now on), later backward passes add into it in place
+     * (until {@link #grad()} hands it out, as for any gradient), and {@link #zeroGrad()} closes it. Null is
+     * {@link #zeroGrad()}. The old gradient is released as zeroGrad releases it. Shape, dtype and device must be
+     * this tensor's (checked before anything changes).
+     */
+    public void setGrad(Tensor g) {
+        checkOpen();
+        if (g == null) {
+            zeroGrad();
+            return;
+        }
+        g.checkOpen();
+        if (!isLeaf()) throw new IllegalStateException("setGrad: only a leaf holds a gradient; this tensor was computed by '" + gradFn.op() + "'");
+        if (!Arrays.equals(g.shape, shape) || g.dtype() != dtype() || g.device != device) {
+            throw new IllegalArgumentException("setGrad: the gradient " + Shapes.str(g.shape) + " " + g.dtype() + " on " + g.device
+                    + " does not match the tensor " + Shapes.str(shape) + " " + dtype() + " on " + device);
+        }
+        if (g == grad) return;
+        if (g.requiresGrad() || !g.isLeaf()) g = g.detach();
+        zeroGrad();
+        grad = Scope.untrack(g);
+        gradShared = false;
+    }
+
+    /**
+     * Calls {@code hook} with this leaf each time a backward pass has finished accumulating into its {@link #grad()}
+     * (PyTorch's {@code register_post_accumulate_grad_hook}): once per backward, after every path's gradient has been
+     * summed, on the thread running that backward. Data-parallel training uses it to send a gradient while backward
+     * goes on. Returns a handle whose {@code remove()} unregisters the hook.
+     */
+    public org.tessera.autograd.HookHandle registerPostAccumulateGradHook(java.util.function.Consumer<Tensor> hook) {
+        checkOpen();
+        if (hook == null) throw new IllegalArgumentException("registerPostAccumulateGradHook: the hook is null");
+        if (!isLeaf()) {
+            throw new IllegalStateException("registerPostAccumulateGradHook: only a leaf accumulates a gradient; this tensor was computed by '"
+                    + gradFn.op() + "'");
+        }
+        if (postAccumulateHooks == null) postAccumulateHooks = new ArrayList<>();
+        postAccumulateHooks.add(hook);
+        List<java.util.function.Consumer<Tensor>> hooks = postAccumulateHooks;
+        return () -> hooks.remove(hook);
+    }
+
     /** Backpropagates from this one-element tensor; gradients accumulate into leaves. */
     public void backward() {
         backward(null, false);
@@ -442,6 +489,12 @@ public final class Tensor implements AutoCloseable {
      */
     private boolean accumulateGrad(Tensor g, boolean mayAdopt) {
         if (!requiresGrad) return false;     // turned off after the graph was recorded
+        boolean adopted = addIntoGrad(g, mayAdopt);
+        if (postAccumulateHooks != null) for (var hook : List.copyOf(postAccumulateHooks)) hook.accept(this);
+        return adopted;
+    }
+
+    private boolean addIntoGrad(Tensor g, boolean mayAdopt) {
         try (var off = Autograd.noGrad()) {
             if (grad == null) {
                 gradShared = false;

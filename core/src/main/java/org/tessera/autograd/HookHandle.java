@@ -1,0 +1,7 @@
+package org.tessera.autograd;
+
+/** A registered hook, as PyTorch's {@code RemovableHandle}: {@link #remove()} unregisters it (idempotent). */
+@FunctionalInterface
+public interface HookHandle {
+    void remove();
+}
