@@ -39,7 +39,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--suite", defaultValue = "quick", description = "quick (< 2 min here), full, or gpu (GEMM 1024-8192 and a GPU-sized MLP; for bench/gpu/check) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--suite", defaultValue = "quick", description = "quick (< 2 min here), full, gpu (GEMM 1024-8192 and a GPU-sized MLP; for bench/gpu/check), or parallel (the large MLP step on one replica against data parallelism over --devices, default cpu:1,cpu:1) (default: ${DEFAULT-VALUE})")
     String suite;
     @Option(names = "--devices", split = ",", description = "devices to run on (default: every available device)")
     List<String> devices;
@@ -66,10 +66,14 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (profile) Profiler.enable();            // before any device opens: OpenCL then times kernels on the device
         PrintWriter w = spec.commandLine().getOut();
+        if (suite.equals("parallel")) {
+            ParallelBench.run(w, (devices == null ? List.of("cpu:1", "cpu:1") : devices).stream().map(Device::of).toList(), out);
+            return 0;
+        }
         boolean full = switch (suite) {
             case "quick", "gpu" -> false;
             case "full" -> true;
-            default -> throw new IllegalArgumentException("unknown suite '" + suite + "' (quick, full, gpu)");
+            default -> throw new IllegalArgumentException("unknown suite '" + suite + "' (quick, full, gpu, parallel)");
         };
         List<BenchCase> cases = full ? Suites.full() : suite.equals("gpu") ? Suites.gpu() : Suites.quick();
         Harness harness = full ? Harness.FULL : Harness.QUICK;

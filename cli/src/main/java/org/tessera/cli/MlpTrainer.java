@@ -38,6 +38,7 @@ import org.tessera.optim.Optimizer;
 import org.tessera.optim.RMSProp;
 import org.tessera.optim.SGD;
 import org.tessera.optim.StepLR;
+import org.tessera.parallel.DataParallel;
 
 /**
  * Trains an MLP classifier on Fashion-MNIST (images standardised with the training set's statistics): the engine
@@ -59,21 +60,45 @@ public final class MlpTrainer {
     static final String DEFAULT_BATCH = "128";
     static final String DEFAULT_SEED = "0";
 
-    /** What to train and how. */
-    public record Config(Device device, Path data, int[] hidden, String activation, double dropout, String optimizer, double lr,
+    /**
+     * What to train and how. {@code devices}: one device, or several for data-parallel training (a replica on each,
+     * the batch split between them; {@code cpu:1,cpu:1} is two replicas of one thread each). The data lives on the first.
+     */
+    public record Config(List<Device> devices, Path data, int[] hidden, String activation, double dropout, String optimizer, double lr,
                          String schedule, int epochs, int batch, long seed, Path save, Path resume) {
         public Config {
+            if (devices == null || devices.isEmpty()) throw new IllegalArgumentException("training needs at least one device");
+            devices = List.copyOf(devices);
             if (epochs < 1) throw new IllegalArgumentException("epochs must be positive, got " + epochs);
             if (batch < 1) throw new IllegalArgumentException("batch size must be positive, got " + batch);
+            if (batch < devices.size()) {
+                throw new IllegalArgumentException("a batch of " + batch + " cannot be split over " + devices.size() + " devices " + devices
+                        + ": each replica needs at least one example");
+            }
             for (int h : hidden) if (h < 1) throw new IllegalArgumentException("hidden layer sizes must be positive, got " + h);
             if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must lie in [0, 1), got " + dropout);
             MlpTrainer.activation(activation);   // fail early on unknown names
+        }
+
+        /** The first device: where the data lives and the only one without data parallelism. */
+        public Device device() {
+            return devices.get(0);
+        }
+
+        /** This configuration with another batch size. */
+        public Config withBatch(int batch) {
+            return new Config(devices, data, hidden, activation, dropout, optimizer, lr, schedule, epochs, batch, seed, save, resume);
+        }
+
+        /** Whether this run trains replicas on several devices. */
+        public boolean dataParallel() {
+            return devices.size() > 1;
         }
     }
 
     /** The defaults of {@code tessera train}, on {@code device}, for {@code epochs} epochs. */
     public static Config defaults(Device device, int epochs) {
-        return new Config(device, Path.of(DEFAULT_DATA), defaultHidden(), DEFAULT_ACTIVATION, Double.parseDouble(DEFAULT_DROPOUT), DEFAULT_OPTIMIZER,
+        return new Config(List.of(device), Path.of(DEFAULT_DATA), defaultHidden(), DEFAULT_ACTIVATION, Double.parseDouble(DEFAULT_DROPOUT), DEFAULT_OPTIMIZER,
                 Double.parseDouble(DEFAULT_LR), DEFAULT_SCHEDULE, epochs, Integer.parseInt(DEFAULT_BATCH), Long.parseLong(DEFAULT_SEED), null, null);
     }
 
@@ -122,18 +147,24 @@ public final class MlpTrainer {
 
     public static List<Epoch> train(Config c, Listener listener) throws IOException {
         FashionMnist data = FashionMnist.load(c.data(), c.device()).standardized();
-        Rng init = new Rng(c.seed()), shuffle = new Rng(c.seed() + 1), drop = new Rng(c.seed() + 2);
-        Sequential model = mlp(784, c.hidden(), 10, c.activation(), c.dropout(), init, drop, c.device());
-        LOG.debug("model {} on {}", describe(c), c.device().description());
-        try (Optimizer opt = optimizer(c.optimizer(), model.parameters(), c.lr())) {
+        int last = data.trainImages().shape(0) % c.batch();
+        if (last != 0 && last < c.devices().size()) {      // refused now, not at the end of the first epoch
+            throw new IllegalArgumentException("the last batch of each epoch would have " + last + " examples for " + c.devices().size()
+                    + " devices; choose another batch size");
+        }
+        Rng shuffle = new Rng(c.seed() + 1);
+        Map<String, Rng> rngs = new LinkedHashMap<>();
+        rngs.put("shuffle", shuffle);
+        try (Trainee t = Trainee.of(c, rngs)) {
+            Sequential model = t.model();
+            Optimizer opt = t.optimizer();
+            LOG.debug("model {} on {}", describe(c), c.devices().stream().map(Device::description).toList());
             DataLoader loader = new DataLoader(data.trainImages(), data.trainLabels(), c.batch(), true, shuffle);
             LRSchedule schedule = schedule(c.schedule(), opt, (long) c.epochs() * loader.batches());
-            Map<String, Rng> rngs = new LinkedHashMap<>();
-            rngs.put("shuffle", shuffle);
-            rngs.put("dropout", drop);
             int start = 0;
             if (c.resume() != null) {
                 Checkpoint.Info info = Checkpoint.load(c.resume(), model, opt, rngs);
+                if (t.replicas != null) t.replicas.syncReplicas();
                 start = (int) info.step();
                 if (schedule != null) schedule.setSteps(Long.parseLong(info.extra().getOrDefault("schedule", "0")));
                 LOG.info("resumed from {} after epoch {}", c.resume(), start);
@@ -150,10 +181,7 @@ public final class MlpTrainer {
                 try (Tensor lossSum = Tensor.zeros(c.device(), DType.F32)) {
                     for (Batch b : loader) {
                         try (Scope s = Scope.open()) {
-                            opt.zeroGrad();
-                            Tensor loss = model.forward(b.x()).crossEntropy(b.y()).mean();
-                            loss.backward();
-                            opt.step();
+                            Tensor loss = t.step(b);
                             if (schedule != null) schedule.step();
                             try (var off = Autograd.noGrad()) {
                                 lossSum.addi(loss.mul(b.size()));
@@ -176,7 +204,51 @@ public final class MlpTrainer {
                 }
             }
             return epochs;
-        } finally {
+        }
+    }
+
+    /**
+     * The model and optimiser being trained: on one device, or replicas under {@link DataParallel} (then the model and
+     * optimiser are replica 0's, which evaluation, schedules and checkpoints use). Adds the dropout streams to
+     * {@code rngs}: "dropout" for replica 0, "dropout.R" for replica R (each replica drops its own examples).
+     */
+    private record Trainee(Sequential model, Optimizer optimizer, DataParallel<Sequential> replicas) implements AutoCloseable {
+        static final java.util.function.BiFunction<Tensor, Tensor, Tensor> LOSS = (out, y) -> out.crossEntropy(y).mean();
+
+        static Trainee of(Config c, Map<String, Rng> rngs) {
+            List<Rng> drops = new ArrayList<>();
+            for (int r = 0; r < c.devices().size(); r++) {
+                Rng drop = new Rng(c.seed() + 2 + 1000L * r);
+                drops.add(drop);
+                rngs.put(r == 0 ? "dropout" : "dropout." + r, drop);
+            }
+            if (!c.dataParallel()) {
+                Sequential m = mlp(784, c.hidden(), 10, c.activation(), c.dropout(), new Rng(c.seed()), drops.get(0), c.device());
+                return new Trainee(m, MlpTrainer.optimizer(c.optimizer(), m.parameters(), c.lr()), null);
+            }
+            DataParallel<Sequential> dp = new DataParallel<>(c.devices(),
+                    (d, r) -> mlp(784, c.hidden(), 10, c.activation(), c.dropout(), new Rng(c.seed()), drops.get(r), d),
+                    ps -> MlpTrainer.optimizer(c.optimizer(), ps, c.lr()));
+            return new Trainee(dp.model(), dp.optimizer(), dp);
+        }
+
+        /** One optimiser step on a batch; returns its mean loss. */
+        Tensor step(Batch b) {
+            if (replicas != null) return replicas.step(b.x(), b.y(), LOSS);
+            optimizer.zeroGrad();
+            Tensor loss = LOSS.apply(model.forward(b.x()), b.y());
+            loss.backward();
+            optimizer.step();
+            return loss;
+        }
+
+        @Override
+        public void close() {
+            if (replicas != null) {
+                replicas.close();
+                return;
+            }
+            optimizer.close();
             model.close();
         }
     }

@@ -28,6 +28,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--device", defaultValue = "auto", description = "auto (an OpenCL GPU, else the CPU), cpu, cpu:N, opencl, opencl:N (default: ${DEFAULT-VALUE})")
     String device;
+    @Option(names = "--devices", split = ",", description = "train data-parallel on these devices, a replica on each and the batch split between "
+            + "them, e.g. cpu:1,cpu:1 (two replicas of one thread each) or opencl:0,opencl:1; replaces --device")
+    List<String> devices;
     @Option(names = "--data", defaultValue = MlpTrainer.DEFAULT_DATA, description = "directory with the four IDX files (default: ${DEFAULT-VALUE})")
     Path data;
     @Option(names = "--install-data", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -65,10 +68,16 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         // only a missing dataset asks what this machine allows (forThisMachine may run sudo -n to find out)
         if (!Files.isDirectory(data)) DatasetInstaller.forThisMachine().ensure(data, installData, out);
-        Device d = DeviceOption.resolve(device);
-        MlpTrainer.Config config = new MlpTrainer.Config(d, data, hidden, activation, dropout, optimizer, lr, schedule, epochs, batch, seed,
+        List<Device> ds = devices == null ? List.of(DeviceOption.resolve(device)) : devices.stream().map(DeviceOption::resolve).toList();
+        MlpTrainer.Config config = new MlpTrainer.Config(ds, data, hidden, activation, dropout, optimizer, lr, schedule, epochs, batch, seed,
                 save, resume);
-        out.println("training " + MlpTrainer.describe(config) + " on " + d.description());
+        String where = String.join(", ", ds.stream().map(Device::spec).toList());
+        if (config.dataParallel()) {
+            out.println("training " + MlpTrainer.describe(config) + " data-parallel on " + ds.size() + " replicas (" + where + ")");
+            ds.stream().distinct().forEach(d -> out.println("  " + d.description()));
+        } else {
+            out.println("training " + MlpTrainer.describe(config) + " on " + ds.get(0).description());
+        }
         out.flush();
         LossCurve curve = new LossCurve();
         List<MlpTrainer.Epoch> results = MlpTrainer.train(config, new Bar(epochs).and(curve));
@@ -84,10 +93,10 @@ final class TrainCommand implements Callable<Integer> {
         t.print(out);
         MlpTrainer.Epoch last = results.get(results.size() - 1);
         double perEpoch = results.stream().mapToDouble(MlpTrainer.Epoch::seconds).average().orElse(0);
-        out.printf("test accuracy %.4f after %d epochs; %.1f s per epoch on %s%n", last.testAccuracy(), last.epoch(), perEpoch, d.spec());
+        out.printf("test accuracy %.4f after %d epochs; %.1f s per epoch on %s%n", last.testAccuracy(), last.epoch(), perEpoch, where);
         if (log != null) writeCsv(results);
         if (chart != null) {
-            drawChart(curve, results, MlpTrainer.describe(config) + " on " + d.spec());
+            drawChart(curve, results, MlpTrainer.describe(config) + " on " + where);
             out.println("chart: " + chart.toAbsolutePath());
         }
         out.flush();

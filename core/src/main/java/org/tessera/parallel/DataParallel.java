@@ -69,6 +69,8 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
     private final List<Optimizer> optimizers = new ArrayList<>();
     private final List<List<Tensor>> params = new ArrayList<>();
     private final GradientBuckets buckets;
+    /** Every replica on the same device (cpu:1,cpu:1): gradients are summed where they are, with no flat buffer. */
+    private final boolean oneDevice;
     private final List<HookHandle> hooks = new ArrayList<>();
     /** Replica r >= 1 always runs on thread r - 1 (its thread-local kernel scratch stays warm); replica 0 on the caller. */
     private final List<ExecutorService> threads = new ArrayList<>();
@@ -83,6 +85,7 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
 
     public DataParallel(List<Device> devices, ReplicaFactory<M> model, Function<List<Tensor>, Optimizer> optimizer, long bucketBytes) {
         this.devices = checkDevices(devices);
+        this.oneDevice = this.devices.stream().distinct().count() == 1;
         if (model == null || optimizer == null) throw new IllegalArgumentException("DataParallel needs a model factory and an optimiser factory");
         if (bucketBytes < 1) throw new IllegalArgumentException("bucket size must be positive, got " + bucketBytes + " bytes");
         try {
@@ -367,10 +370,17 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
             for (int b = 0; b < buckets.size(); b++) if (pending[r][b] > 0) fill(r, b);
         }
 
-        /** Replica r's gradients of bucket b into one flat buffer on its device, then its arrival. */
+        /**
+         * Replica r's gradients of bucket b are all there: into one flat buffer on its device (what crosses between
+         * devices is one transfer per bucket), then its arrival. Replicas on one device skip the buffer: nothing moves.
+         */
         private void fill(int r, int b) {
             pending[r][b] = 0;
             if (failure.get() != null) return;
+            if (oneDevice) {
+                if (arrivals[b].incrementAndGet() == devices.size()) reduceInPlace(b);
+                return;
+            }
             GradientBuckets.Bucket bucket = buckets.get(b);
             List<Tensor> ps = params.get(r);
             try (var off = Autograd.noGrad()) {
@@ -419,6 +429,34 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
                     if (mine != sum) mine.close();
                 }
                 for (int q = 0; q < devices.size(); q++) flat[q][b].close();   // the views hold the sum's storage
+            } catch (Throwable t) {
+                abort(t);
+            } finally {
+                reduced.countDown();
+            }
+        }
+
+        /**
+         * Bucket b when every replica is on one device: each gradient is summed in place into the first replica's that
+         * has one, in replica order, and every replica gets its own handle on the sum (a memory pass of 2 reads and a
+         * write per element; a flat buffer would add a copy in and gain nothing).
+         */
+        private void reduceInPlace(int b) {
+            try (var off = Autograd.noGrad()) {
+                if (failure.get() != null) return;
+                for (int i : buckets.get(b).params()) {
+                    Tensor sum = null;
+                    for (Tensor[] replica : taken) {
+                        Tensor g = replica[i];
+                        if (g == null) continue;
+                        if (sum == null) sum = g;
+                        else sum.addi(g);
+                    }
+                    if (sum == null) continue;
+                    for (int r = 0; r < devices.size(); r++) summed[r][i] = Scope.untrack(sum.detach());
+                    // the replicas' own gradient handles: each p.grad is replaced by its handle on the sum at install
+                    for (Tensor[] replica : taken) if (replica[i] != null) replica[i].close();
+                }
             } catch (Throwable t) {
                 abort(t);
             } finally {
