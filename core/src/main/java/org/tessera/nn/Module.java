@@ -166,6 +166,40 @@ public abstract class Module implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Ties every parameter to {@code source}'s parameter of the same name, as {@code b.weight = a.weight} in PyTorch for
+     * each one: this module's parameters become new leaf handles on {@code source}'s storage (its own are closed), so an
+     * update through either module is seen by both, while each handle keeps its own gradient. Names, shapes, dtypes
+     * and devices must match (checked before anything changes). Data-parallel replicas on one device use this to
+     * hold one copy of the weights. Returns this.
+     */
+    public Module tieParameters(Module source) {
+        Map<String, Tensor> mine = namedParameters(), theirs = source.namedParameters();
+        if (!mine.keySet().equals(theirs.keySet())) {
+            throw new IllegalArgumentException("tieParameters: this module has parameters " + mine.keySet() + ", the source has " + theirs.keySet());
+        }
+        for (var e : mine.entrySet()) {
+            Tensor a = e.getValue(), b = theirs.get(e.getKey());
+            if (!Arrays.equals(a.shape(), b.shape()) || a.dtype() != b.dtype() || a.device() != b.device()) {
+                throw new IllegalArgumentException("tieParameters: parameter '" + e.getKey() + "' is " + Arrays.toString(a.shape()) + " " + a.dtype()
+                        + " on " + a.device() + " here and " + Arrays.toString(b.shape()) + " " + b.dtype() + " on " + b.device() + " in the source");
+            }
+        }
+        tie("", theirs);
+        return this;
+    }
+
+    private void tie(String prefix, Map<String, Tensor> source) {
+        try (var off = Autograd.noGrad()) {
+            for (var e : params.entrySet()) {
+                Tensor old = e.getValue();
+                e.setValue(Scope.untrack(source.get(prefix + e.getKey()).detach()).requiresGrad(true));
+                old.close();
+            }
+        }
+        children.forEach((n, c) -> c.tie(prefix + n + ".", source));
+    }
+
     /** Closes every parameter (own and children's). */
     @Override
     public void close() {

@@ -42,7 +42,17 @@ public abstract class Optimizer implements AutoCloseable {
 
     /** Applies one update to every parameter that has a gradient. */
     public void step() {
+        step(i -> true);
+    }
+
+    /**
+     * Applies one update to the parameters whose index {@code which} accepts (and that have a gradient); the others are
+     * untouched. Each parameter's state and step count are its own, so disjoint sets may step at the same time on
+     * different threads: data-parallel replicas that share their parameters split one step this way.
+     */
+    public void step(java.util.function.IntPredicate which) {
         for (int i = 0; i < params.size(); i++) {
+            if (!which.test(i)) continue;
             Tensor p = params.get(i);
             if (!p.hasGrad()) continue;
             OptimizerStep s = update(i, steps[i] + 1);

@@ -38,8 +38,10 @@ import org.tessera.optim.Optimizer;
  * bucket of about {@link #DEFAULT_BUCKET_BYTES}, reduced as soon as every replica's backward has produced it (a
  * {@link Tensor#registerPostAccumulateGradHook hook} per parameter), so the sums of the last layers overlap the
  * backward of the first. The sum runs in a fixed order (replica 0 + replica 1 + ...) on replica 0's device, whichever
- * thread runs it, so training is deterministic. Each replica then gets the sum as its parameters' gradients (views of
- * one buffer where replicas share a device: no copy back), and steps its own optimiser with replica 0's learning rate.
+ * thread runs it, so training is deterministic. Each replica then gets the sum as its parameters' gradients and steps
+ * its own optimiser with replica 0's learning rate. Replicas that share one device (cpu:1,cpu:1) share one copy of the
+ * parameters instead ({@link Module#tieParameters}: modules must look their parameters up, as {@link Module#to}
+ * requires), sum gradients in place with no flat buffer, and split replica 0's optimiser step by parameter.
  *
  * <p>Devices may repeat for the CPU ({@code cpu:1,cpu:1}: two replicas, each computing on its own thread) and may
  * mix backends ({@code cpu:1,opencl:0}). A parameter that no replica's backward reached keeps no gradient, as on one
@@ -69,8 +71,14 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
     private final List<Optimizer> optimizers = new ArrayList<>();
     private final List<List<Tensor>> params = new ArrayList<>();
     private final GradientBuckets buckets;
-    /** Every replica on the same device (cpu:1,cpu:1): gradients are summed where they are, with no flat buffer. */
+    /**
+     * Every replica on the same device (cpu:1,cpu:1): the replicas share one copy of the parameters
+     * ({@link Module#tieParameters}) and replica 0's optimiser, whose step they split ({@link #owner}); gradients are
+     * summed where they are, with no flat buffer.
+     */
     private final boolean oneDevice;
+    /** With {@link #oneDevice}: the replica whose thread steps each parameter (whole tensors, balanced by size). */
+    private final int[] owner;
     private final List<HookHandle> hooks = new ArrayList<>();
     /** Replica r >= 1 always runs on thread r - 1 (its thread-local kernel scratch stays warm); replica 0 on the caller. */
     private final List<ExecutorService> threads = new ArrayList<>();
@@ -95,11 +103,17 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
                 models.add(m);
                 params.add(m.parameters());
                 checkReplica(r);
+                if (oneDevice && r > 0) {
+                    m.tieParameters(models.get(0));
+                    params.set(r, m.parameters());
+                    continue;
+                }
                 Optimizer opt = optimizer.apply(params.get(r));
                 optimizers.add(opt);
                 checkOptimizer(r, opt);
             }
             buckets = new GradientBuckets(params.get(0), bucketBytes);
+            owner = oneDevice ? balance(params.get(0), this.devices.size()) : null;
             syncReplicas();
             for (int r = 0; r < this.devices.size(); r++) {
                 final int replica = r;
@@ -125,6 +139,22 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
             throw e;
         }
         LOG.debug("data parallel over {}: {} parameters in {} gradient buckets", this.devices, params.get(0).size(), buckets.size());
+    }
+
+    /** Each parameter's replica: largest first, each to the replica with the fewest elements so far. */
+    private static int[] balance(List<Tensor> ps, int replicas) {
+        Integer[] bySize = new Integer[ps.size()];
+        for (int i = 0; i < bySize.length; i++) bySize[i] = i;
+        Arrays.sort(bySize, (a, b) -> Long.compare(ps.get(b).numel(), ps.get(a).numel()));
+        long[] load = new long[replicas];
+        int[] owner = new int[ps.size()];
+        for (int i : bySize) {
+            int least = 0;
+            for (int r = 1; r < replicas; r++) if (load[r] < load[least]) least = r;
+            owner[i] = least;
+            load[least] += ps.get(i).numel();
+        }
+        return owner;
     }
 
     private static List<Device> checkDevices(List<Device> devices) {
@@ -204,9 +234,13 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
         return optimizers.get(0);
     }
 
-    /** Copies replica 0's parameters, optimiser state, step counts and learning rate to every other replica. */
+    /**
+     * Copies replica 0's parameters, optimiser state, step counts and learning rate to every other replica (nothing to
+     * do where the replicas share one device, and so one copy of the parameters and one optimiser).
+     */
     public void syncReplicas() {
         checkOpen();
+        if (oneDevice) return;
         Optimizer first = optimizers.get(0);
         long[] steps = new long[params.get(0).size()];
         for (int i = 0; i < steps.length; i++) steps[i] = first.steps(i);
@@ -242,7 +276,7 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
             throw new IllegalArgumentException("step: a batch of " + rows + " rows cannot be split over " + n + " replicas (" + devices
                     + "): each needs at least one row");
         }
-        for (int r = 1; r < n; r++) optimizers.get(r).setLr(optimizers.get(0).lr());   // a schedule drives replica 0's
+        for (int r = 1; r < optimizers.size(); r++) optimizers.get(r).setLr(optimizers.get(0).lr());   // a schedule drives replica 0's
         Step s = new Step(rows);
         current = s;
         List<Future<?>> others = new ArrayList<>();
@@ -311,7 +345,6 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
         final int[][] pending;          // [replica][bucket] gradients not yet produced
         final Tensor[][] taken;         // [replica][parameter] the gradient its backward produced, or null
         final Tensor[][] flat;          // [replica][bucket]
-        final Tensor[][] summed;        // [replica][parameter] the gradient to install, or null when no replica had one
         final AtomicInteger[] arrivals; // [bucket] replicas whose flat buffer is ready
         final CountDownLatch reduced;
         final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -324,7 +357,6 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
             for (int r = 0; r < n; r++) for (int b = 0; b < nb; b++) pending[r][b] = buckets.get(b).params().length;
             taken = new Tensor[n][np];
             flat = new Tensor[n][nb];
-            summed = new Tensor[n][np];
             arrivals = new AtomicInteger[nb];
             for (int b = 0; b < nb; b++) arrivals[b] = new AtomicInteger();
             reduced = new CountDownLatch(nb);
@@ -336,7 +368,7 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
             try (Scope scope = Scope.open()) {
                 Device d = devices.get(r);
                 int n = devices.size(), from = (int) ((long) rows * r / n), to = (int) ((long) rows * (r + 1) / n);
-                optimizers.get(r).zeroGrad();
+                for (Tensor p : params.get(r)) p.zeroGrad();
                 Tensor xs = x.narrow(0, from, to - from).to(d), ts = target.narrow(0, from, to - from).to(d);
                 Tensor loss = lossFn.apply(models.get(r).forward(xs), ts);
                 if (loss == null || loss.numel() != 1) {
@@ -349,9 +381,8 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
                 finishBackward(r);
                 reduced.await();
                 if (failure.get() != null) return;
-                List<Tensor> ps = params.get(r);
-                for (int i = 0; i < ps.size(); i++) ps.get(i).setGrad(summed[r][i]);
-                optimizers.get(r).step();
+                if (oneDevice) optimizers.get(0).step(i -> owner[i] == r);   // one shared optimiser, split by parameter
+                else optimizers.get(r).step();
                 losses[r] = Scope.untrack(weighted.detach());
             } catch (Throwable t) {
                 abort(t);
@@ -423,8 +454,8 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
                     for (int s = 0; s < ps.length; s++) {
                         int i = ps[s];
                         if (!reachedAnywhere(i)) continue;
-                        int[] shape = params.get(r).get(i).shape();
-                        summed[r][i] = Scope.untrack(mine.narrow(0, bucket.offsets()[s], (int) params.get(r).get(i).numel()).view(shape));
+                        Tensor p = params.get(r).get(i);
+                        p.setGrad(mine.narrow(0, bucket.offsets()[s], (int) p.numel()).view(p.shape()));
                     }
                     if (mine != sum) mine.close();
                 }
@@ -453,8 +484,8 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
                         else sum.addi(g);
                     }
                     if (sum == null) continue;
-                    for (int r = 0; r < devices.size(); r++) summed[r][i] = Scope.untrack(sum.detach());
-                    // the replicas' own gradient handles: each p.grad is replaced by its handle on the sum at install
+                    // every replica's parameter gets its own handle on the sum; then the handles backward produced go
+                    for (int r = 0; r < devices.size(); r++) params.get(r).get(i).setGrad(sum.detach());
                     for (Tensor[] replica : taken) if (replica[i] != null) replica[i].close();
                 }
             } catch (Throwable t) {

@@ -160,11 +160,15 @@ class DataParallelTest {
     /** A model with a parameter its forward never uses: no replica's backward reaches it. */
     static final class WithUnused extends Module {
         final Linear used;
-        final Tensor unused;
 
         WithUnused(Device d) {
             used = registerModule("used", new Linear(IN, CLASSES, true, new Rng(3), d, DType.F32));
-            unused = registerParameter("unused", Tensor.ones(d, 4));
+            registerParameter("unused", Tensor.ones(d, 4));
+        }
+
+        /** Looked up, not kept in a field: replicas on one device get tied (new) parameter tensors, as Module.to gives. */
+        Tensor unused() {
+            return parameter("unused");
         }
 
         @Override
@@ -180,8 +184,8 @@ class DataParallelTest {
             Tensor[] b = batches(cpu, DType.F32, 8).get(0);
             dp.step(b[0], b[1], CROSS_ENTROPY);
             for (int r = 0; r < 2; r++) {
-                assertNull(dp.model(r).unused.grad(), "replica " + r + ": the unused parameter has no gradient, as on one device");
-                assertArrayEquals(new float[] {1, 1, 1, 1}, dp.model(r).unused.toFloatArray());
+                assertNull(dp.model(r).unused().grad(), "replica " + r + ": the unused parameter has no gradient, as on one device");
+                assertArrayEquals(new float[] {1, 1, 1, 1}, dp.model(r).unused().toFloatArray());
                 assertTrue(dp.model(r).used.parameters().get(0).hasGrad());
             }
         }
@@ -204,6 +208,32 @@ class DataParallelTest {
             }
         }
         single.close();
+    }
+
+    @Test
+    void replicasOnOneDeviceHoldOneCopyOfTheParameters() {
+        Device cpu = Device.of("cpu:1");
+        try (DataParallel<Sequential> dp = new DataParallel<>(List.of(cpu, cpu), (d, r) -> mlp(d, DType.F32, 1 + r), ps -> new Adam(ps, 1e-2))) {
+            Tensor mine = dp.model(0).parameters().get(0), theirs = dp.model(1).parameters().get(0);
+            try (var off = org.tessera.autograd.Autograd.noGrad()) {
+                mine.addi(1);
+            }
+            assertArrayEquals(mine.toFloatArray(), theirs.toFloatArray(), "an update through replica 0 is seen by replica 1");
+            assertTrue(theirs.isLeaf() && theirs.requiresGrad() && theirs != mine);
+        }
+    }
+
+    @Test
+    void tyingParametersChecksTheModulesMatchFirst() {
+        Device cpu = Device.of("cpu:1");
+        Sequential a = mlp(cpu, DType.F32, 1), b = new Sequential().add(new Linear(IN, 33, true, new Rng(1), cpu, DType.F32));
+        double[][] before = values(b);
+        var e = assertThrows(IllegalArgumentException.class, () -> b.tieParameters(a));
+        assertTrue(e.getMessage().contains("tieParameters: this module has parameters [0.weight, 0.bias], the source has [0.weight, 0.bias, 2.weight"),
+                e.getMessage());
+        assertArrayEquals2(before, values(b), "b after a refused tie");
+        a.close();
+        b.close();
     }
 
     // ---- bad input: a clear error before any step, nothing changed ----
