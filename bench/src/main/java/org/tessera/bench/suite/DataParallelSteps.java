@@ -1,6 +1,5 @@
 package org.tessera.bench.suite;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntConsumer;
@@ -40,12 +39,12 @@ public final class DataParallelSteps {
      */
     public static Result time(Suites.Mlp mlp, Device single, List<Device> replicas, int warmup, int rounds, int stepsPerRound, IntConsumer progress) {
         if (!mlp.crossEntropy) throw new IllegalArgumentException("the data-parallel bench runs the cross-entropy MLPs (large, gpu), not " + mlp.key());
+        Tensor[] data = mlp.batchOn(replicas.get(0));
         try (Suites.Step one = mlp.prepare(single);
-             DataParallel<Sequential> dp = new DataParallel<>(replicas, (d, r) -> mlp.model(d), ps -> new Adam(ps, 1e-4));
-             Suites.Step data = mlp.prepare(replicas.get(0))) {
+             DataParallel<Sequential> dp = new DataParallel<>(replicas, (d, r) -> mlp.model(d), ps -> new Adam(ps, 1e-4))) {
             Runnable parallelStep = () -> {
                 try (Scope s = Scope.open()) {
-                    dp.step(data.x(), data.y(), Losses::crossEntropy).item();
+                    dp.step(data[0], data[1], Losses::crossEntropy).item();
                 }
             };
             Runnable singleStep = () -> {
@@ -63,6 +62,8 @@ public final class DataParallelSteps {
                 progress.accept(r + 1);
             }
             return new Result(mlp, single, List.copyOf(replicas), median(singles), median(parallels), rounds, stepsPerRound);
+        } finally {
+            for (Tensor t : data) t.close();
         }
     }
 
@@ -77,12 +78,5 @@ public final class DataParallelSteps {
         Arrays.sort(s);
         int n = s.length;
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    }
-
-    /** The replica lists a user would try on a machine with {@code cores} cores: 1, 2, ... replicas of cpu:1. */
-    public static List<Device> cpuReplicas(int n) {
-        List<Device> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) out.add(Device.of("cpu:1"));
-        return out;
     }
 }

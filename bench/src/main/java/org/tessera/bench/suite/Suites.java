@@ -214,18 +214,20 @@ public final class Suites {
             return a;
         }
 
-        /** Inputs, targets, model and optimiser for one device, and one training step as a runnable. */
-        public Step prepare(Device d) {
+        /** One batch on {@code d}: inputs [batch, in] and targets (labels, or [batch, out] for MSE). */
+        public Tensor[] batchOn(Device d) {
             Tensor x = randn(d, 3, batch, sizes[0]);
             int out = sizes[sizes.length - 1];
-            Tensor y;
-            if (crossEntropy) {
-                int[] l = new int[batch];
-                for (int i = 0; i < batch; i++) l[i] = i % out;
-                y = Tensor.of(d, l, batch);
-            } else {
-                y = randn(d, 4, batch, out);
-            }
+            if (!crossEntropy) return new Tensor[] {x, randn(d, 4, batch, out)};
+            int[] l = new int[batch];
+            for (int i = 0; i < batch; i++) l[i] = i % out;
+            return new Tensor[] {x, Tensor.of(d, l, batch)};
+        }
+
+        /** Inputs, targets, model and optimiser for one device, and one training step as a runnable. */
+        public Step prepare(Device d) {
+            Tensor[] xy = batchOn(d);
+            Tensor x = xy[0], y = xy[1];
             Sequential m = model(d);
             Optimizer opt = adam ? new Adam(m.parameters(), 1e-4) : new SGD(m.parameters(), 1e-3);
             return new Step(m, opt, x, y, crossEntropy);
