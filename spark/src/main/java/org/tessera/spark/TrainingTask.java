@@ -1,0 +1,369 @@
+package org.tessera.spark;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.rdd.RDD;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tessera.DType;
+import org.tessera.Device;
+import org.tessera.Rng;
+import org.tessera.Scope;
+import org.tessera.Tensor;
+import org.tessera.autograd.Autograd;
+import org.tessera.io.Checkpoint;
+import org.tessera.nn.Module;
+import org.tessera.optim.LRSchedule;
+import org.tessera.optim.Optimizer;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
+
+/**
+ * The body of {@link SparkTrainer}'s barrier stage: what every task (worker) runs. Worker 0 alone returns an
+ * {@link Outcome}: the trained parameters and the epochs, or why training was refused.
+ *
+ * <p>Before any step the workers exchange one line each ({@code allGather}): where their ring socket listens, a hash
+ * of their model's parameters, how many examples they hold, and (worker 0) the epoch of the checkpoint to resume
+ * from, or a refusal. Every worker sees every line, so all decide alike whether to train.
+ */
+final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<T>, scala.collection.Iterator<TrainingTask.Outcome>>
+        implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingTask.class);
+    /** The checkpoint file in the checkpoint directory; replaced atomically after each epoch. */
+    static final String CHECKPOINT = "checkpoint.safetensors";
+
+    /** Everything {@link SparkTrainer} was told, as shipped to the executors. */
+    record Settings(int workers, String device, int batch, long seed, boolean shuffle, int epochs, SparkTrainer.Loss loss,
+                    SparkTrainer.ScheduleFactory schedule, SparkTrainer.Evaluator evaluator, String checkpoints, long timeoutMillis,
+                    int failWorker, long failStep) implements Serializable {}
+
+    /** Worker 0's answer: a refusal, or the parameters (name, shape, values in order) and the epochs trained. */
+    record Outcome(String refusal, LinkedHashMap<String, int[]> shapes, LinkedHashMap<String, float[]> values, List<SparkTrainer.Epoch> epochs)
+            implements Serializable {
+        static Outcome refused(String why) {
+            return new Outcome(why, null, null, List.of());
+        }
+
+        Map<String, Tensor> stateDict(Device device) {
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            shapes.forEach((name, shape) -> out.put(name, Tensor.of(device, values.get(name), shape)));
+            return out;
+        }
+    }
+
+    private final Settings s;
+    private final WorkerData.Plan<T> plan;
+    private final SparkTrainer.ModelFactory modelFactory;
+    private final SparkTrainer.OptimizerFactory optimizerFactory;
+
+    TrainingTask(Settings s, WorkerData.Plan<T> plan, SparkTrainer.ModelFactory model, SparkTrainer.OptimizerFactory optimizer) {
+        this.s = s;
+        this.plan = plan;
+        this.modelFactory = model;
+        this.optimizerFactory = optimizer;
+    }
+
+    /** Runs the stage on {@code input} (one partition per worker); returns worker 0's outcome. */
+    Outcome launch(JavaRDD<T> input) {
+        ClassTag<Outcome> tag = ClassTag$.MODULE$.apply(Outcome.class);
+        RDD<Outcome> out = input.rdd().barrier().mapPartitions(this, false, tag);
+        // Spark retries a failed barrier stage only when it is a shuffle map stage (a failed result stage may have
+        // committed output): the shuffle makes the training stage one, and a small result stage collects
+        List<Outcome> outcomes = out.toJavaRDD().repartition(1).collect();
+        if (outcomes.size() != 1) throw new IllegalStateException("expected worker 0's outcome alone, got " + outcomes.size());
+        return outcomes.get(0);
+    }
+
+    @Override
+    public scala.collection.Iterator<Outcome> apply(scala.collection.Iterator<T> partition) {
+        BarrierTaskContext ctx = BarrierTaskContext.get();
+        try (Worker w = new Worker(ctx)) {
+            Outcome o = w.run(CollectionConverters.asJava(partition));
+            return CollectionConverters.asScala(o == null ? List.<Outcome>of().iterator() : List.of(o).iterator());
+        } catch (IOException e) {
+            throw new UncheckedIOException("worker " + ctx.partitionId() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** One task's state: its socket, data, model, optimiser and ring. */
+    private final class Worker implements AutoCloseable {
+        private final BarrierTaskContext ctx;
+        private final int rank;
+        private final ServerSocket server;
+        private final String where;
+        private WorkerData data;
+        private Module model;
+        private Optimizer optimizer;
+        private LRSchedule schedule;
+        private RingAllReduce ring;
+        private List<Tensor> params;
+        private final Map<String, Rng> streams = new LinkedHashMap<>();
+
+        Worker(BarrierTaskContext ctx) throws IOException {
+            this.ctx = ctx;
+            this.rank = ctx.partitionId();
+            this.server = new ServerSocket(0);
+            String host = SparkEnv.get().blockManager().blockManagerId().host();
+            this.where = host + ":" + server.getLocalPort();
+        }
+
+        Outcome run(Iterator<T> partition) throws IOException {
+            String refusal = null, hash = "", resume = "0";
+            try {
+                prepare(partition);
+                hash = parameterHash();
+                if (rank == 0) resume = Long.toString(checkpointEpoch());
+            } catch (RuntimeException | IOException e) {
+                LOG.debug("worker {} refuses", rank, e);
+                refusal = "worker " + rank + " (" + where + "): " + e.getMessage();
+            }
+            String[] lines = ctx.allGather(refusal != null ? "R\t" + refusal : "K\t" + where + "\t" + hash + "\t" + data.examples() + "\t" + resume);
+            List<String> refusals = new ArrayList<>();
+            List<InetSocketAddress> peers = new ArrayList<>();
+            int[] examples = new int[lines.length];
+            String[][] fields = new String[lines.length][];
+            for (int r = 0; r < lines.length; r++) {
+                fields[r] = lines[r].split("\t", -1);
+                if (fields[r][0].equals("R")) refusals.add(fields[r][1]);
+            }
+            if (lines.length != s.workers()) refusals.add("the stage has " + lines.length + " tasks for " + s.workers() + " workers");
+            if (refusals.isEmpty()) {
+                for (int r = 0; r < lines.length; r++) {
+                    String[] hp = fields[r][1].split(":");
+                    peers.add(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])));
+                    examples[r] = Integer.parseInt(fields[r][3]);
+                    if (!fields[r][2].equals(fields[0][2])) {
+                        refusals.add("worker " + r + " built a model different from worker 0's (parameter hash " + fields[r][2] + ", worker 0 "
+                                + fields[0][2] + "): the model factory must build the same parameters on every worker (seed its initialisation)");
+                    }
+                }
+                String disagreement = data.agree(examples);
+                if (disagreement != null) refusals.add(disagreement);
+            }
+            if (!refusals.isEmpty()) return rank == 0 ? Outcome.refused(String.join("; ", refusals)) : null;
+
+            int start = Integer.parseInt(fields[0][4]), steps = data.stepsPerEpoch();
+            if (schedule == null && s.schedule() != null) schedule = s.schedule().create(optimizer, (long) s.epochs() * steps);
+            if (start > 0) resume(start, steps);
+            ring = new RingAllReduce(rank, peers, server, Duration.ofMillis(s.timeoutMillis()), ctx::isInterrupted);
+            List<SparkTrainer.Epoch> epochs = new ArrayList<>();
+            for (int e = start + 1; e <= s.epochs(); e++) epochs.add(epoch(e, steps));
+            if (rank != 0) return null;
+            LinkedHashMap<String, int[]> shapes = new LinkedHashMap<>();
+            LinkedHashMap<String, float[]> values = new LinkedHashMap<>();
+            model.namedParameters().forEach((name, p) -> {
+                shapes.put(name, p.shape());
+                values.put(name, p.toFloatArray());
+            });
+            return new Outcome(null, shapes, values, epochs);
+        }
+
+        /** Device, data, model and optimiser; throws what makes this worker unable to train. */
+        private void prepare(Iterator<T> partition) throws IOException {
+            Device device = resolveDevice();
+            data = plan.open(partition, device, rank, s.workers(), s.batch(), s.seed(), s.shuffle());
+            streams.putAll(data.streams);
+            Rng random = new Rng(s.seed() + 2 + 1000L * rank);
+            streams.put(rank == 0 ? "dropout" : "dropout." + rank, random);
+            model = modelFactory.create(device, random);
+            params = model.parameters();
+            for (var p : model.namedParameters().entrySet()) {
+                Tensor t = p.getValue();
+                if (t.dtype() != DType.F32) throw new IllegalArgumentException("parameter " + p.getKey() + " is " + t.dtype() + ": the ring sums F32 gradients");
+                if (t.device() != device) throw new IllegalArgumentException("parameter " + p.getKey() + " is on " + t.device() + ", not the worker's " + device);
+            }
+            optimizer = optimizerFactory.create(params);
+        }
+
+        private Device resolveDevice() {
+            if (!s.device().equals("auto")) {
+                try {
+                    return Device.of(s.device());
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException("device " + s.device() + " is missing on this executor: " + e.getMessage(), e);
+                }
+            }
+            Device best = Device.best();
+            return best.spec().startsWith("cpu") ? Device.of("cpu:" + Math.max(1, ctx.cpus())) : best;
+        }
+
+        /** CRC-32C of every parameter's name, shape and bits, in order. */
+        private String parameterHash() {
+            CRC32C crc = new CRC32C();
+            model.namedParameters().forEach((name, p) -> {
+                crc.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                crc.update(Arrays.toString(p.shape()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                float[] v = p.toFloatArray();
+                ByteBuffer b = ByteBuffer.allocate(v.length * 4);
+                b.asFloatBuffer().put(v);
+                crc.update(b);
+            });
+            return Long.toHexString(crc.getValue());
+        }
+
+        private Path checkpointFile() {
+            return s.checkpoints() == null ? null : Path.of(s.checkpoints(), CHECKPOINT);
+        }
+
+        /** The epoch of the checkpoint to resume from, 0 for none. */
+        private long checkpointEpoch() throws IOException {
+            Path f = checkpointFile();
+            if (f == null || !Files.exists(f)) return 0;
+            long step = Long.parseLong(org.tessera.io.SafeTensors.metadata(f).getOrDefault("step", "0"));
+            if (step >= s.epochs()) LOG.info("the checkpoint {} is at epoch {}: nothing to train", f, step);
+            return Math.min(step, s.epochs());
+        }
+
+        private void resume(int epoch, int steps) throws IOException {
+            Checkpoint.Info info = Checkpoint.load(checkpointFile(), model, optimizer, streams);
+            if (info.step() != epoch) {
+                throw new IOException("worker " + rank + " found the checkpoint at epoch " + info.step() + ", worker 0 at epoch " + epoch
+                        + " (written while the workers started?)");
+            }
+            if (schedule != null) schedule.setSteps((long) epoch * steps);
+            if (rank == 0) LOG.info("resuming from {} after epoch {}", checkpointFile(), epoch);
+        }
+
+        private SparkTrainer.Epoch epoch(int e, int steps) throws IOException {
+            long t0 = System.nanoTime(), globalStep = (long) (e - 1) * steps;
+            model.train();
+            double lossSum = 0;
+            long seen = 0;
+            int step = 0, logEvery = Math.max(1, steps / 10);
+            for (Iterator<WorkerData.Shard> it = data.epoch(); it.hasNext(); globalStep++) {
+                WorkerData.Shard shard = it.next();
+                if (globalStep == s.failStep() && rank == s.failWorker() && ctx.stageAttemptNumber() == 0) {
+                    throw new IllegalStateException("fault injected: worker " + rank + " fails before step " + globalStep);
+                }
+                lossSum += step(shard) * shard.globalRows();
+                seen += shard.globalRows();
+                if (schedule != null) schedule.step();
+                if (rank == 0 && ++step % logEvery == 0 && step < steps) {
+                    LOG.info("epoch {}/{}: {}/{} steps, loss {}", e, s.epochs(), step, steps, String.format("%.4f", lossSum / seen));
+                }
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9, trainLoss = lossSum / seen;
+            // every worker's random streams, so that worker 0's checkpoint can restore them all
+            String[] all = ctx.allGather(encode(streams));
+            double metric = Double.NaN;
+            if (rank == 0) {
+                if (s.evaluator() != null) metric = s.evaluator().evaluate(model, params.get(0).device());
+                model.train();
+                Path f = checkpointFile();
+                if (f != null) {
+                    Map<String, Rng> everyone = new LinkedHashMap<>();
+                    for (String line : all) everyone.putAll(decode(line));
+                    Map<String, String> extra = new LinkedHashMap<>();
+                    if (schedule != null) extra.put("schedule", Long.toString(schedule.steps()));
+                    Checkpoint.save(f, model, optimizer, e, everyone, extra);
+                }
+                LOG.info("epoch {}/{} done: loss {}{}, {} s, {} samples/s", e, s.epochs(), String.format("%.4f", trainLoss),
+                        Double.isNaN(metric) ? "" : String.format(", metric %.4f", metric), String.format("%.1f", seconds),
+                        String.format("%.0f", seen / seconds));
+            }
+            ctx.barrier();
+            return new SparkTrainer.Epoch(e, trainLoss, metric, seconds, seen / seconds);
+        }
+
+        /**
+         * Forward and backward on the shard, then one all-reduce of [gradients..., has-gradient flags..., weighted loss]:
+         * the sums are the batch mean's gradients and loss. A parameter no worker's backward reached keeps no gradient.
+         */
+        private double step(WorkerData.Shard shard) {
+            try (Scope scope = Scope.open()) {
+                optimizer.zeroGrad();
+                Tensor loss = s.loss().apply(model.forward(shard.x()), shard.y());
+                if (loss == null || loss.numel() != 1) {
+                    throw new IllegalArgumentException("the loss function must return a one-element tensor (a mean loss), got "
+                            + (loss == null ? "null" : Arrays.toString(loss.shape())));
+                }
+                Tensor weighted = loss.reshape().mul(shard.weight());
+                weighted.backward();
+                int np = params.size();
+                Tensor[] grads = new Tensor[np];
+                long total = 0;
+                for (Tensor p : params) total += p.numel();
+                float[] buf = new float[Math.toIntExact(total + np + 1)];
+                int off = 0;
+                for (int i = 0; i < np; i++) {
+                    Tensor p = params.get(i);
+                    if (p.hasGrad()) {
+                        grads[i] = p.grad();
+                        System.arraycopy(grads[i].toFloatArray(), 0, buf, off, (int) p.numel());
+                        buf[(int) total + i] = 1;
+                    }
+                    off += (int) p.numel();
+                }
+                buf[buf.length - 1] = (float) weighted.item();
+                ring.allReduce(buf);
+                off = 0;
+                try (var noGrad = Autograd.noGrad()) {
+                    for (int i = 0; i < np; i++) {
+                        Tensor p = params.get(i);
+                        int n = (int) p.numel();
+                        if (buf[(int) total + i] > 0) {
+                            Tensor sum = Tensor.of(p.device(), Arrays.copyOfRange(buf, off, off + n), p.shape());
+                            if (grads[i] != null) grads[i].copyFrom(sum);
+                            else p.setGrad(grads[i] = sum);
+                        }
+                        off += n;
+                    }
+                }
+                optimizer.step();
+                // the gradients were handed out (grad()), so zeroGrad would leave them to the garbage collector: freed here
+                for (int i = 0; i < np; i++) {
+                    if (grads[i] == null) continue;
+                    params.get(i).zeroGrad();
+                    grads[i].close();
+                }
+                return buf[buf.length - 1];
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (ring != null) ring.close();
+            server.close();
+            if (optimizer != null) optimizer.close();
+            if (model != null) model.close();
+            if (data != null) data.close();
+        }
+    }
+
+    /** A worker's random streams as one line: name=seed:counter, comma separated. */
+    private static String encode(Map<String, Rng> streams) {
+        StringBuilder b = new StringBuilder();
+        streams.forEach((name, r) -> b.append(b.length() == 0 ? "" : ",").append(name).append('=').append(r.seed()).append(':').append(r.counter()));
+        return b.toString();
+    }
+
+    private static Map<String, Rng> decode(String line) {
+        Map<String, Rng> out = new LinkedHashMap<>();
+        if (line.isEmpty()) return out;
+        for (String item : line.split(",")) {
+            int eq = item.indexOf('='), colon = item.indexOf(':', eq);
+            out.put(item.substring(0, eq), new Rng(Long.parseLong(item.substring(eq + 1, colon)), Long.parseLong(item.substring(colon + 1))));
+        }
+        return out;
+    }
+}
