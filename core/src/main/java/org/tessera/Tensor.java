@@ -253,6 +253,42 @@ public final class Tensor implements AutoCloseable {
     }
 
     public float[] toFloatArray() { return (float[]) toHost(DType.F32); }
+
+    /**
+     * Copies this F32 tensor's elements (row-major) into {@code dst}, which must hold exactly {@link #numel()}: what
+     * {@link #toFloatArray()} returns, into an array the caller reuses (a gradient exchange, every step).
+     */
+    public void copyTo(float[] dst) {
+        checkOpen();
+        checkHostArray("copyTo", dst);
+        device.implementation().read(strided(), dst);
+    }
+
+    /**
+     * Overwrites this F32 tensor with {@code src} (row-major, exactly {@link #numel()} values): {@link #of} into memory
+     * that already exists. A plain write, as an optimiser's, not recorded by autograd: a leaf that requires grad is
+     * written under {@link Autograd#noGrad()}, and the version counter moves, so a backward pass that saved this tensor
+     * refuses the new values. The tensor must start its own contiguous memory (not a view into the middle of another).
+     */
+    public Tensor copyFrom(float[] src) {
+        checkOpen();
+        checkHostArray("copyFrom", src);
+        checkWritable("copyFrom", false);
+        if (!isContiguous() || offset != 0) {
+            throw new IllegalArgumentException("copyFrom(float[]): the tensor " + Shapes.str(shape) + " is a strided or offset view; "
+                    + "write a contiguous tensor that owns its memory (contiguous()), or use copyFrom(Tensor.of(...))");
+        }
+        device.implementation().write(storage.buffer, src);
+        return bumped("copyFrom");
+    }
+
+    private void checkHostArray(String name, float[] host) {
+        if (dtype() != DType.F32) throw new IllegalArgumentException(name + "(float[]): the tensor is " + dtype() + ", not F32");
+        if (host == null || host.length != numel()) {
+            throw new IllegalArgumentException(name + "(float[]): the tensor " + Shapes.str(shape) + " has " + numel() + " elements, the array "
+                    + (host == null ? "is null" : host.length));
+        }
+    }
     public double[] toDoubleArray() { return (double[]) toHost(DType.F64); }
     public int[] toIntArray() { return (int[]) toHost(DType.I32); }
 

@@ -253,7 +253,7 @@ public final class MlpTrainer {
         }
     }
 
-    static String describe(Config c) {
+    public static String describe(Config c) {
         StringBuilder s = new StringBuilder("784");
         for (int h : c.hidden()) s.append('-').append(h);
         return s.append("-10 ").append(c.activation()).append(c.dropout() > 0 ? " dropout " + c.dropout() : "").append(", ")
@@ -275,7 +275,7 @@ public final class MlpTrainer {
     }
 
     /** A maker of the named activation module (one per layer); throws for an unknown name. */
-    static Supplier<Module> activation(String name) {
+    public static Supplier<Module> activation(String name) {
         return switch (name) {
             case "relu" -> ReLU::new;
             case "tanh" -> Tanh::new;
@@ -286,7 +286,7 @@ public final class MlpTrainer {
         };
     }
 
-    static Optimizer optimizer(String name, List<Tensor> params, double lr) {
+    public static Optimizer optimizer(String name, List<Tensor> params, double lr) {
         return switch (name) {
             case "sgd" -> new SGD(params, lr);
             case "momentum" -> new SGD(params, lr).momentum(0.9);                  // heavy ball, as torch.optim.SGD(momentum=0.9)
@@ -299,7 +299,7 @@ public final class MlpTrainer {
     }
 
     /** The schedule over {@code totalSteps} optimiser steps, or null for a constant rate. */
-    static LRSchedule schedule(String name, Optimizer opt, long totalSteps) {
+    public static LRSchedule schedule(String name, Optimizer opt, long totalSteps) {
         return switch (name) {
             case "none" -> null;
             case "cosine" -> new CosineLR(opt, totalSteps);

@@ -31,6 +31,15 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--devices", split = ",", description = "train data-parallel on these devices, a replica on each and the batch split between "
             + "them, e.g. cpu:1,cpu:1 (two replicas of one thread each) or opencl:0,opencl:1; replaces --device")
     List<String> devices;
+    @Option(names = "--spark", arity = "0..1", fallbackValue = "", paramLabel = "MASTER",
+            description = "train on Apache Spark, a worker task per slot of the master (local[2]: two on this machine; spark://host:7077); "
+            + "with no value, the master spark-submit set. --device is then each worker's device (auto: a GPU, else the task's cores)")
+    String spark;
+    @Option(names = "--workers", defaultValue = "0", description = "with --spark: worker tasks (default: Spark's default parallelism)")
+    int workers;
+    @Option(names = "--checkpoints", description = "with --spark: a directory every executor reaches, for the checkpoint after each epoch "
+            + "(default: a new temporary directory); one that holds a checkpoint resumes from it")
+    Path checkpoints;
     @Option(names = "--data", defaultValue = MlpTrainer.DEFAULT_DATA, description = "directory with the four IDX files (default: ${DEFAULT-VALUE})")
     Path data;
     @Option(names = "--install-data", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -68,6 +77,7 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         // only a missing dataset asks what this machine allows (forThisMachine may run sudo -n to find out)
         if (!Files.isDirectory(data)) DatasetInstaller.forThisMachine().ensure(data, installData, out);
+        if (spark != null) return onSpark(out);
         List<Device> ds = devices == null ? List.of(DeviceOption.resolve(device)) : devices.stream().map(DeviceOption::resolve).toList();
         MlpTrainer.Config config = new MlpTrainer.Config(ds, data, hidden, activation, dropout, optimizer, lr, schedule, epochs, batch, seed,
                 save, resume);
@@ -80,10 +90,16 @@ final class TrainCommand implements Callable<Integer> {
         }
         out.flush();
         LossCurve curve = new LossCurve();
-        List<MlpTrainer.Epoch> results = MlpTrainer.train(config, new Bar(epochs).and(curve));
+        report(out, MlpTrainer.train(config, new Bar(epochs).and(curve)), curve, where, config);
+        return 0;
+    }
+
+    /** The per-epoch table, the summary line, the CSV log and the chart. */
+    private void report(PrintWriter out, List<MlpTrainer.Epoch> results, LossCurve curve, String where, MlpTrainer.Config config) throws IOException {
         if (results.isEmpty()) {
             out.println("nothing to do: the checkpoint is already at epoch " + epochs);
-            return 0;
+            out.flush();
+            return;
         }
         Table t = new Table("epoch", "train loss", "test accuracy", "seconds", "samples/s");
         for (MlpTrainer.Epoch e : results) {
@@ -100,6 +116,25 @@ final class TrainCommand implements Callable<Integer> {
             out.println("chart: " + chart.toAbsolutePath());
         }
         out.flush();
+    }
+
+    /** The --spark path: the job runs as one Spark stage, so its epochs are reported when it ends (workers log progress). */
+    private int onSpark(PrintWriter out) throws IOException {
+        if (devices != null || save != null || resume != null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--spark trains with --device (each worker's) and --checkpoints DIR, not --devices, --save or --resume");
+        }
+        SparkTraining training = SparkTraining.find()
+                .orElseThrow(() -> new picocli.CommandLine.ParameterException(spec.commandLine(), SparkTraining.MISSING));
+        MlpTrainer.Config config = new MlpTrainer.Config(List.of(Device.cpu()), data, hidden, activation, dropout, optimizer, lr, schedule, epochs,
+                batch, seed, null, null);
+        String master = spark.isEmpty() ? null : spark;
+        out.println("training " + MlpTrainer.describe(config) + " on Spark (" + (master == null ? "spark-submit's master" : master) + "), "
+                + (workers > 0 ? workers + " workers" : "a worker per task slot") + ", device " + device + " each");
+        out.flush();
+        // no batch-by-batch curve: the driver hears of the epochs when the stage ends
+        report(out, training.train(config, master, workers, device, checkpoints), new LossCurve(), "Spark" + (master == null ? "" : " " + master),
+                config);
         return 0;
     }
 

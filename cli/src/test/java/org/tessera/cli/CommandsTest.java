@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,6 +71,17 @@ class CommandsTest {
         r = run("train", "--epochs", "zero");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--epochs"), r.err());
+    }
+
+    @Test
+    void sparkWithoutTesseraSparkOnTheClassPathSaysHowToGetIt() {
+        Requires.that(Files.isDirectory(FashionMnist.DEBIAN_DIR), FashionMnist.missingMessage(FashionMnist.DEBIAN_DIR));
+        Run r = run("train", "--spark", "local[2]", "--epochs", "1");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--spark needs tessera-spark and Apache Spark on the class path"), r.err());
+        r = run("train", "--spark", "local[2]", "--devices", "cpu:1,cpu:1");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--spark trains with --device (each worker's) and --checkpoints DIR, not --devices"), r.err());
     }
 
     @Test

@@ -1,61 +1,57 @@
 package org.tessera.spark;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
 
 /**
  * Sums float arrays across workers over TCP, as NCCL and Horovod do: a ring (each worker sends to the next and
  * receives from the previous), a reduce-scatter (after n-1 rounds each worker holds the full sum of one n-th of the
  * array) and then an all-gather (n-1 more rounds pass the summed n-ths around). Each worker sends and receives
- * 2(n-1)/n of the array, whatever n: the bandwidth-optimal all-reduce. Pieces of at most {@link #PIECE_FLOATS} stream
- * while the next is read; a worker's send runs on its own thread so both directions of every link stay busy and no
- * two workers wait on each other's full socket buffers.
+ * 2(n-1)/n of the array, whatever n: the bandwidth-optimal all-reduce.
+ *
+ * <p>Both links of a worker are non-blocking channels served by one loop: it writes to the next worker and reads
+ * from the previous one as each is ready, through direct buffers that the floats enter and leave in bulk, so neither
+ * direction waits for the other and no two workers wait on each other's full socket buffers. A peer that sends
+ * nothing within the timeout, or whose connection breaks, fails the call with a message naming it; the loop wakes
+ * every {@value #POLL_MILLIS} ms to check for cancellation (a killed Spark task stops waiting).
  *
  * <p>The summation order of an element depends only on its position and n, so runs are deterministic; with two
- * workers every element is a + b, the same as an in-process sum. A peer that does not answer within the timeout, or
- * whose connection breaks, fails the call with a message naming it.
+ * workers every element is a + b, the same as an in-process sum.
  */
 public final class RingAllReduce implements AutoCloseable {
-    /** Floats per message: 1 MiB, large enough for full-speed TCP, small enough to pipeline. */
-    static final int PIECE_FLOATS = 1 << 18;
-    /** How often a blocked read wakes to check for cancellation. */
+    /** Bytes staged per direction: 1 MiB, large enough for full-speed TCP, small enough to pipeline. */
+    static final int PIECE_BYTES = 1 << 20;
     private static final int POLL_MILLIS = 500;
 
     private final int rank, size;
     private final String nextName, prevName;
-    private final Socket next, prev;
-    private final DataOutputStream out;
-    private final DataInputStream in;
+    private final SocketChannel next, prev;
+    private final Selector selector;
     private final long timeoutNanos;
     private final BooleanSupplier cancelled;
-    private final ExecutorService sender;
-    private final byte[] sendBytes = new byte[PIECE_FLOATS * 4], receiveBytes = new byte[PIECE_FLOATS * 4];
-    private final float[] received = new float[PIECE_FLOATS];
+    private final ByteBuffer sendBuf = ByteBuffer.allocateDirect(PIECE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer recvBuf = ByteBuffer.allocateDirect(PIECE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private final float[] received = new float[PIECE_BYTES / 4];
 
     /**
      * Joins the ring as worker {@code rank} of {@code peers.size()}: connects to the next worker's address (retrying
-     * until {@code timeout}, as it may not listen yet) and accepts the previous one on {@code server}, whose port is
-     * {@code peers.get(rank)}. {@code cancelled} is polled while waiting (a killed Spark task stops waiting).
+     * until {@code timeout}, as it may not listen yet) and accepts the previous one on {@code server}, which listens at
+     * {@code peers.get(rank)}. {@code cancelled} is polled while waiting.
      */
-    public RingAllReduce(int rank, List<InetSocketAddress> peers, ServerSocket server, Duration timeout, BooleanSupplier cancelled) throws IOException {
+    public RingAllReduce(int rank, List<InetSocketAddress> peers, ServerSocketChannel server, Duration timeout, BooleanSupplier cancelled)
+            throws IOException {
         this.size = peers.size();
         if (rank < 0 || rank >= size) throw new IllegalArgumentException("rank " + rank + " is not one of the " + size + " workers");
         this.rank = rank;
@@ -66,54 +62,48 @@ public final class RingAllReduce implements AutoCloseable {
         this.prevName = "worker " + prevRank + " (" + peers.get(prevRank) + ")";
         if (size == 1) {
             next = prev = null;
-            out = null;
-            in = null;
-            sender = null;
+            selector = null;
             return;
         }
         long deadline = System.nanoTime() + timeoutNanos;
-        Socket n = null, p = null;
+        SocketChannel n = null, p = null;
+        Selector sel = null;
         try {
             n = connect(peers.get(nextRank), deadline);
-            n.setTcpNoDelay(true);
-            DataOutputStream o = new DataOutputStream(new BufferedOutputStream(n.getOutputStream(), 1 << 16));
-            o.writeInt(rank);
-            o.flush();
-            p = accept(server, deadline);
-            p.setTcpNoDelay(true);
-            p.setSoTimeout(POLL_MILLIS);
-            DataInputStream i = new DataInputStream(new BufferedInputStream(p.getInputStream(), 1 << 16));
-            int hello = readInt(i, deadline, "its rank");
-            if (hello != prevRank) {
-                throw new IOException("worker " + rank + " expected worker " + prevRank + " to connect, but worker " + hello + " did ("
-                        + p.getRemoteSocketAddress() + "): the workers disagree on the ring's order");
+            sel = Selector.open();
+            p = accept(server, sel, deadline);
+            for (SocketChannel c : new SocketChannel[] {n, p}) {
+                c.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                c.configureBlocking(false);
             }
             next = n;
             prev = p;
-            out = o;
-            in = i;
+            selector = sel;
+            // hello: each worker tells the next its rank, so a miswired ring fails here and not with wrong sums
+            ByteBuffer hello = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, rank);
+            ByteBuffer got = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            pump(hello, got, null, "its rank");
+            int from = got.getInt(0);
+            if (from != prevRank) {
+                throw new IOException("worker " + rank + " expected worker " + prevRank + " to connect, but worker " + from + " did ("
+                        + p.getRemoteAddress() + "): the workers disagree on the ring's order");
+            }
         } catch (IOException | RuntimeException e) {
-            if (n != null) n.close();
-            if (p != null) p.close();
+            for (AutoCloseable c : new AutoCloseable[] {n, p, sel}) closeQuietly(c);
             throw e;
         }
-        sender = Executors.newSingleThreadExecutor(job -> {
-            Thread t = new Thread(job, "tessera-ring-send-" + rank);
-            t.setDaemon(true);
-            return t;
-        });
     }
 
-    private Socket connect(InetSocketAddress to, long deadline) throws IOException {
+    private SocketChannel connect(InetSocketAddress to, long deadline) throws IOException {
         IOException last = null;
         while (System.nanoTime() < deadline) {
             checkCancelled("connecting to " + nextName);
-            Socket s = new Socket();
+            SocketChannel c = SocketChannel.open();
             try {
-                s.connect(to, POLL_MILLIS);
-                return s;
+                c.socket().connect(to, POLL_MILLIS);
+                return c;
             } catch (IOException e) {
-                s.close();
+                c.close();
                 last = e;
                 sleep(100);
             }
@@ -122,17 +112,23 @@ public final class RingAllReduce implements AutoCloseable {
                 + (last == null ? "timed out" : last.getMessage()), last);
     }
 
-    private Socket accept(ServerSocket server, long deadline) throws IOException {
-        server.setSoTimeout(POLL_MILLIS);
-        while (true) {
-            checkCancelled("waiting for " + prevName + " to connect");
-            try {
-                return server.accept();
-            } catch (SocketTimeoutException e) {
+    private SocketChannel accept(ServerSocketChannel server, Selector sel, long deadline) throws IOException {
+        server.configureBlocking(false);
+        SelectionKey key = server.register(sel, SelectionKey.OP_ACCEPT);
+        try {
+            while (true) {
+                checkCancelled("waiting for " + prevName + " to connect");
+                SocketChannel c = server.accept();
+                if (c != null) return c;
                 if (System.nanoTime() > deadline) {
                     throw new IOException("worker " + rank + ": " + prevName + " did not connect within " + seconds(timeoutNanos));
                 }
+                sel.select(POLL_MILLIS);
+                sel.selectedKeys().clear();
             }
+        } finally {
+            key.cancel();
+            sel.selectNow();          // flush the cancelled key, so the channels can go non-blocking on this selector
         }
     }
 
@@ -158,71 +154,169 @@ public final class RingAllReduce implements AutoCloseable {
         }
     }
 
-    /** [from, to) of n-th {@code c} (mod n) of an array of length len, set by {@link #exchange}. */
+    /**
+     * Every worker's {@code mine}, in rank order, on every worker: n-1 rounds pass each message one step around the
+     * ring (small messages: the random streams the workers report at each epoch's end).
+     */
+    public byte[][] allGather(byte[] mine) {
+        byte[][] all = new byte[size][];
+        all[rank] = mine.clone();
+        try {
+            for (int s = 0; s < size - 1; s++) {
+                byte[] out = all[chunk(rank - s)];
+                ByteBuffer send = ByteBuffer.allocate(4 + out.length).order(ByteOrder.LITTLE_ENDIAN).putInt(out.length).put(out).flip();
+                ByteBuffer length = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+                pump(send, length, null, "a message's length");
+                // the length arrives first; the body may already follow it in the socket, so a second pump reads it alone
+                ByteBuffer body = ByteBuffer.allocate(length.getInt(0));
+                pump(ByteBuffer.allocate(0), body, null, "a message");
+                all[chunk(rank - s - 1)] = body.array();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("all-gather on worker " + rank + " of " + size + ": " + e.getMessage(), e);
+        }
+        return all;
+    }
+
     private int chunk(int c) {
         return Math.floorMod(c, size);
     }
 
+    /** Sends n-th {@code sendChunk} of {@code data} to the next worker while n-th {@code receiveChunk} arrives from the previous one. */
     private void exchange(float[] data, int sendChunk, int receiveChunk, boolean add) throws IOException {
         int len = data.length;
         int sFrom = (int) ((long) len * sendChunk / size), sTo = (int) ((long) len * (sendChunk + 1) / size);
         int rFrom = (int) ((long) len * receiveChunk / size), rTo = (int) ((long) len * (receiveChunk + 1) / size);
-        Future<?> sent = sender.submit(() -> {
-            send(data, sFrom, sTo);
-            return null;
-        });
-        long deadline = System.nanoTime() + timeoutNanos;
-        try {
-            for (int at = rFrom; at < rTo; at += PIECE_FLOATS) {
-                int count = Math.min(PIECE_FLOATS, rTo - at);
-                readFully(receiveBytes, count * 4, deadline);
-                ByteBuffer.wrap(receiveBytes, 0, count * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(received, 0, count);
-                if (add) for (int i = 0; i < count; i++) data[at + i] += received[i];
-                else System.arraycopy(received, 0, data, at, count);
+        FloatSource source = new FloatSource(data, sFrom, sTo);
+        FloatSink sink = new FloatSink(data, rFrom, rTo, add);
+        sendBuf.clear().limit(0);
+        recvBuf.clear();
+        pump(sendBuf, recvBuf, new Stream() {
+            @Override public boolean refill(ByteBuffer b) { return source.refill(b); }
+            @Override public int pendingBytes() { return sink.pendingBytes(); }
+            @Override public boolean drain(ByteBuffer b) { return sink.drain(b); }
+        }, "its part of the sum");
+    }
+
+    /** Refills and drains the staging buffers of a transfer larger than they are. */
+    private interface Stream {
+        /** Puts more bytes to send into {@code b} (cleared); false when everything was sent. */
+        boolean refill(ByteBuffer b);
+
+        /** Bytes still to arrive, counting those staged but not drained: reads stop there (what follows is the next call's). */
+        int pendingBytes();
+
+        /** Takes the complete floats out of {@code b} (flipped), leaving the rest; false when everything arrived. */
+        boolean drain(ByteBuffer b);
+    }
+
+    private static final class FloatSource {
+        final float[] data;
+        int at;
+        final int to;
+
+        FloatSource(float[] data, int from, int to) {
+            this.data = data;
+            this.at = from;
+            this.to = to;
+        }
+
+        boolean refill(ByteBuffer b) {
+            if (at >= to) return false;
+            b.clear();
+            int k = Math.min(b.capacity() / 4, to - at);
+            b.asFloatBuffer().put(data, at, k);
+            b.limit(k * 4);
+            at += k;
+            return true;
+        }
+    }
+
+    private final class FloatSink {
+        final float[] data;
+        int at;
+        final int to;
+        final boolean add;
+
+        FloatSink(float[] data, int from, int to, boolean add) {
+            this.data = data;
+            this.at = from;
+            this.to = to;
+            this.add = add;
+        }
+
+        int pendingBytes() {
+            return (to - at) * 4;
+        }
+
+        boolean drain(ByteBuffer b) {
+            int k = Math.min(b.remaining() / 4, to - at);
+            if (add) {
+                b.asFloatBuffer().get(received, 0, k);
+                for (int i = 0; i < k; i++) data[at + i] += received[i];
+            } else {
+                b.asFloatBuffer().get(data, at, k);
             }
-            sent.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("worker " + rank + " was interrupted during the all-reduce", e);
-        } catch (ExecutionException e) {
-            throw new IOException("worker " + rank + " could not send to " + nextName + ": " + e.getCause().getMessage(), e.getCause());
-        } finally {
-            sent.cancel(true);
+            b.position(b.position() + k * 4);
+            at += k;
+            return at < to;
         }
     }
 
-    private void send(float[] data, int from, int to) throws IOException {
-        for (int at = from; at < to; at += PIECE_FLOATS) {
-            int count = Math.min(PIECE_FLOATS, to - at);
-            ByteBuffer.wrap(sendBytes, 0, count * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(data, at, count);
-            out.write(sendBytes, 0, count * 4);
-        }
-        out.flush();
-    }
-
-    private void readFully(byte[] buf, int n, long deadline) throws IOException {
-        int got = 0;
-        while (got < n) {
-            try {
-                int r = in.read(buf, got, n - got);
-                if (r < 0) throw new EOFException("worker " + rank + ": " + prevName + " closed the connection (did it fail?)");
-                got += r;
-            } catch (SocketTimeoutException e) {
-                checkCancelled("receiving from " + prevName);
-                if (System.nanoTime() > deadline) {
-                    throw new IOException("worker " + rank + ": timed out after " + seconds(timeoutNanos) + " waiting for " + prevName);
+    /**
+     * Writes {@code out} to the next worker and fills {@code in} from the previous one, each as its socket is ready;
+     * with a {@code stream}, {@code out} is refilled and {@code in} drained until the stream says both are done.
+     */
+    private void pump(ByteBuffer out, ByteBuffer in, Stream stream, String what) throws IOException {
+        long deadline = System.nanoTime() + timeoutNanos;
+        boolean sending = true, receiving = true;
+        while (sending || receiving) {
+            boolean progress = false;
+            if (sending) {
+                if (!out.hasRemaining() && (stream == null || !stream.refill(out))) {
+                    sending = false;
+                } else {
+                    try {
+                        if (next.write(out) > 0) {
+                            progress = true;
+                            deadline = System.nanoTime() + timeoutNanos;
+                        }
+                    } catch (IOException e) {
+                        throw new IOException("worker " + rank + " could not send to " + nextName + ": " + e.getMessage(), e);
+                    }
+                    if (!out.hasRemaining() && stream == null) sending = false;
                 }
             }
-        }
-    }
-
-    private int readInt(DataInputStream i, long deadline, String what) throws IOException {
-        while (true) {
-            try {
-                return i.readInt();
-            } catch (SocketTimeoutException e) {
-                checkCancelled("waiting for " + prevName + " to send " + what);
-                if (System.nanoTime() > deadline) throw new IOException("worker " + rank + ": " + prevName + " sent nothing within " + seconds(timeoutNanos));
+            if (receiving) {
+                int r;
+                if (stream != null) in.limit(Math.min(in.capacity(), stream.pendingBytes()));
+                try {
+                    r = prev.read(in);
+                } catch (IOException e) {
+                    throw new IOException("worker " + rank + ": the connection from " + prevName + " broke: " + e.getMessage(), e);
+                }
+                if (r < 0) throw new EOFException("worker " + rank + ": " + prevName + " closed the connection (did it fail?)");
+                if (r > 0) {
+                    progress = true;
+                    deadline = System.nanoTime() + timeoutNanos;
+                }
+                if (stream == null) {
+                    receiving = in.hasRemaining();
+                } else {
+                    in.flip();
+                    receiving = stream.drain(in);
+                    in.compact();
+                }
+            }
+            if (!progress && (sending || receiving)) {
+                checkCancelled("waiting for " + prevName);
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("worker " + rank + ": timed out after " + seconds(timeoutNanos) + " waiting for " + prevName + " to send " + what);
+                }
+                next.register(selector, sending ? SelectionKey.OP_WRITE : 0);
+                prev.register(selector, receiving ? SelectionKey.OP_READ : 0);
+                selector.select(POLL_MILLIS);
+                selector.selectedKeys().clear();
             }
         }
     }
@@ -243,16 +337,19 @@ public final class RingAllReduce implements AutoCloseable {
         }
     }
 
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) return;
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // closing after a failure: the first error is the one to report
+        }
+    }
+
     @Override
     public void close() {
-        if (sender != null) sender.shutdownNow();
-        for (Socket s : new Socket[] {next, prev}) {
-            if (s == null) continue;
-            try {
-                s.close();
-            } catch (IOException ignored) {
-                // closing: nothing to recover
-            }
-        }
+        closeQuietly(selector);
+        closeQuietly(next);
+        closeQuietly(prev);
     }
 }

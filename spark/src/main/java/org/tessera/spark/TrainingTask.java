@@ -4,8 +4,9 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,7 +110,7 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
     private final class Worker implements AutoCloseable {
         private final BarrierTaskContext ctx;
         private final int rank;
-        private final ServerSocket server;
+        private final ServerSocketChannel server;
         private final String where;
         private WorkerData data;
         private Module model;
@@ -117,14 +118,19 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
         private LRSchedule schedule;
         private RingAllReduce ring;
         private List<Tensor> params;
+        /** Reused every step: each parameter's gradient on the host, and the buffer the ring sums (gradients, flags, loss). */
+        private float[][] host;
+        private float[] buf;
+        /** Nanoseconds this epoch spent in forward and backward, in packing and unpacking gradients, and in the ring. */
+        private long computeNanos, packNanos, ringNanos;
         private final Map<String, Rng> streams = new LinkedHashMap<>();
 
         Worker(BarrierTaskContext ctx) throws IOException {
             this.ctx = ctx;
             this.rank = ctx.partitionId();
-            this.server = new ServerSocket(0);
+            this.server = ServerSocketChannel.open().bind(new InetSocketAddress(0));
             String host = SparkEnv.get().blockManager().blockManagerId().host();
-            this.where = host + ":" + server.getLocalPort();
+            this.where = host + ":" + ((InetSocketAddress) server.getLocalAddress()).getPort();
         }
 
         Outcome run(Iterator<T> partition) throws IOException {
@@ -193,6 +199,13 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
                 if (t.device() != device) throw new IllegalArgumentException("parameter " + p.getKey() + " is on " + t.device() + ", not the worker's " + device);
             }
             optimizer = optimizerFactory.create(params);
+            host = new float[params.size()][];
+            long total = 0;
+            for (int i = 0; i < params.size(); i++) {
+                host[i] = new float[Math.toIntExact(params.get(i).numel())];
+                total += host[i].length;
+            }
+            buf = new float[Math.toIntExact(total + params.size() + 1)];
         }
 
         private Device resolveDevice() {
@@ -211,8 +224,8 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
         private String parameterHash() {
             CRC32C crc = new CRC32C();
             model.namedParameters().forEach((name, p) -> {
-                crc.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                crc.update(Arrays.toString(p.shape()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                crc.update(name.getBytes(StandardCharsets.UTF_8));
+                crc.update(Arrays.toString(p.shape()).getBytes(StandardCharsets.UTF_8));
                 float[] v = p.toFloatArray();
                 ByteBuffer b = ByteBuffer.allocate(v.length * 4);
                 b.asFloatBuffer().put(v);
@@ -247,6 +260,7 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
         private SparkTrainer.Epoch epoch(int e, int steps) throws IOException {
             long t0 = System.nanoTime(), globalStep = (long) (e - 1) * steps;
             model.train();
+            computeNanos = packNanos = ringNanos = 0;
             double lossSum = 0;
             long seen = 0;
             int step = 0, logEvery = Math.max(1, steps / 10);
@@ -263,8 +277,9 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9, trainLoss = lossSum / seen;
-            // every worker's random streams, so that worker 0's checkpoint can restore them all
-            String[] all = ctx.allGather(encode(streams));
+            // every worker's random streams, so that worker 0's checkpoint can restore them all. Over the ring, not
+            // Spark's allGather or barrier(): those poll once a second, which would add a second to every epoch
+            byte[][] all = ring.allGather(encode(streams).getBytes(StandardCharsets.UTF_8));
             double metric = Double.NaN;
             if (rank == 0) {
                 if (s.evaluator() != null) metric = s.evaluator().evaluate(model, params.get(0).device());
@@ -272,16 +287,16 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
                 Path f = checkpointFile();
                 if (f != null) {
                     Map<String, Rng> everyone = new LinkedHashMap<>();
-                    for (String line : all) everyone.putAll(decode(line));
+                    for (byte[] line : all) everyone.putAll(decode(new String(line, StandardCharsets.UTF_8)));
                     Map<String, String> extra = new LinkedHashMap<>();
                     if (schedule != null) extra.put("schedule", Long.toString(schedule.steps()));
                     Checkpoint.save(f, model, optimizer, e, everyone, extra);
                 }
-                LOG.info("epoch {}/{} done: loss {}{}, {} s, {} samples/s", e, s.epochs(), String.format("%.4f", trainLoss),
-                        Double.isNaN(metric) ? "" : String.format(", metric %.4f", metric), String.format("%.1f", seconds),
-                        String.format("%.0f", seen / seconds));
+                LOG.info("epoch {}/{} done: loss {}{}, {} s ({} s forward and backward, {} s packing gradients, {} s in the ring), {} samples/s",
+                        e, s.epochs(), String.format("%.4f", trainLoss), Double.isNaN(metric) ? "" : String.format(", metric %.4f", metric),
+                        String.format("%.1f", seconds), String.format("%.2f", computeNanos / 1e9), String.format("%.2f", packNanos / 1e9),
+                        String.format("%.2f", ringNanos / 1e9), String.format("%.0f", seen / seconds));
             }
-            ctx.barrier();
             return new SparkTrainer.Epoch(e, trainLoss, metric, seconds, seen / seconds);
         }
 
@@ -290,6 +305,7 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
          * the sums are the batch mean's gradients and loss. A parameter no worker's backward reached keeps no gradient.
          */
         private double step(WorkerData.Shard shard) {
+            long t0 = System.nanoTime();
             try (Scope scope = Scope.open()) {
                 optimizer.zeroGrad();
                 Tensor loss = s.loss().apply(model.forward(shard.x()), shard.y());
@@ -299,36 +315,45 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
                 }
                 Tensor weighted = loss.reshape().mul(shard.weight());
                 weighted.backward();
-                int np = params.size();
+                long t1 = System.nanoTime();
+                computeNanos += t1 - t0;
+                int np = params.size(), total = buf.length - np - 1;
                 Tensor[] grads = new Tensor[np];
-                long total = 0;
-                for (Tensor p : params) total += p.numel();
-                float[] buf = new float[Math.toIntExact(total + np + 1)];
                 int off = 0;
                 for (int i = 0; i < np; i++) {
                     Tensor p = params.get(i);
+                    int n = host[i].length;
                     if (p.hasGrad()) {
                         grads[i] = p.grad();
-                        System.arraycopy(grads[i].toFloatArray(), 0, buf, off, (int) p.numel());
-                        buf[(int) total + i] = 1;
+                        grads[i].copyTo(host[i]);
+                        System.arraycopy(host[i], 0, buf, off, n);
+                        buf[total + i] = 1;
+                    } else {
+                        Arrays.fill(buf, off, off + n, 0f);
+                        buf[total + i] = 0;
                     }
-                    off += (int) p.numel();
+                    off += n;
                 }
                 buf[buf.length - 1] = (float) weighted.item();
+                long t2 = System.nanoTime();
                 ring.allReduce(buf);
+                long t3 = System.nanoTime();
                 off = 0;
                 try (var noGrad = Autograd.noGrad()) {
                     for (int i = 0; i < np; i++) {
                         Tensor p = params.get(i);
-                        int n = (int) p.numel();
-                        if (buf[(int) total + i] > 0) {
-                            Tensor sum = Tensor.of(p.device(), Arrays.copyOfRange(buf, off, off + n), p.shape());
-                            if (grads[i] != null) grads[i].copyFrom(sum);
-                            else p.setGrad(grads[i] = sum);
+                        int n = host[i].length;
+                        if (buf[total + i] > 0) {
+                            System.arraycopy(buf, off, host[i], 0, n);
+                            if (grads[i] == null) p.setGrad(grads[i] = Tensor.zeros(p.device(), DType.F32, p.shape()));
+                            grads[i].copyFrom(host[i]);
                         }
                         off += n;
                     }
                 }
+                long t4 = System.nanoTime();
+                packNanos += (t2 - t1) + (t4 - t3);
+                ringNanos += t3 - t2;
                 optimizer.step();
                 // the gradients were handed out (grad()), so zeroGrad would leave them to the garbage collector: freed here
                 for (int i = 0; i < np; i++) {

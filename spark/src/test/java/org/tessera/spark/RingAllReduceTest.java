@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,12 +25,12 @@ class RingAllReduceTest {
 
     /** Runs {@code body} as workers 0..n-1 of one ring on loopback, each on its own thread; their results in rank order. */
     static <T> List<T> ring(int n, Duration timeout, RingBody<T> body) throws Exception {
-        List<ServerSocket> servers = new ArrayList<>();
+        List<ServerSocketChannel> servers = new ArrayList<>();
         List<InetSocketAddress> addresses = new ArrayList<>();
         for (int r = 0; r < n; r++) {
-            ServerSocket s = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+            ServerSocketChannel s = listen();
             servers.add(s);
-            addresses.add(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()));
+            addresses.add((InetSocketAddress) s.getLocalAddress());
         }
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
@@ -38,7 +38,7 @@ class RingAllReduceTest {
             for (int r = 0; r < n; r++) {
                 int rank = r;
                 results.add(pool.submit(() -> {
-                    try (ServerSocket server = servers.get(rank);
+                    try (ServerSocketChannel server = servers.get(rank);
                          RingAllReduce ring = new RingAllReduce(rank, addresses, server, timeout, () -> false)) {
                         return body.run(ring);
                     }
@@ -50,6 +50,10 @@ class RingAllReduceTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    static ServerSocketChannel listen() throws IOException {
+        return ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
     }
 
     interface RingBody<T> {
@@ -109,14 +113,30 @@ class RingAllReduceTest {
         for (float[] d : results) assertArrayEquals(new float[] {3, 600}, d, 0);
     }
 
+    @ParameterizedTest(name = "{0} workers")
+    @CsvSource({"1", "2", "3", "4"})
+    void allGatherHandsEveryWorkerEveryMessageInRankOrder(int n) throws Exception {
+        List<byte[][]> results = ring(n, Duration.ofSeconds(30), r -> {
+            float[] d = data(r.rank(), 1000);
+            r.allReduce(d);                                           // interleaved with sums, as at an epoch's end
+            byte[][] all = r.allGather(("worker " + r.rank() + " " + "x".repeat(r.rank() * 5000)).getBytes());
+            r.allReduce(d);
+            return all;
+        });
+        for (int r = 0; r < n; r++) {
+            assertEquals(n, results.get(r).length);
+            for (int k = 0; k < n; k++) assertEquals("worker " + k + " " + "x".repeat(k * 5000), new String(results.get(r)[k]), "on worker " + r);
+        }
+    }
+
     @Test
     void aPeerThatNeverListensIsNamed() throws Exception {
-        ServerSocket mine = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+        ServerSocketChannel mine = listen();
         int deadPort;
-        try (ServerSocket dead = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
-            deadPort = dead.getLocalPort();
+        try (ServerSocketChannel dead = listen()) {
+            deadPort = ((InetSocketAddress) dead.getLocalAddress()).getPort();
         }
-        List<InetSocketAddress> peers = List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), mine.getLocalPort()),
+        List<InetSocketAddress> peers = List.of((InetSocketAddress) mine.getLocalAddress(),
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), deadPort));
         IOException e = assertThrows(IOException.class, () -> new RingAllReduce(0, peers, mine, Duration.ofSeconds(2), () -> false));
         assertTrue(e.getMessage().contains("could not reach worker 1 (") && e.getMessage().contains(":" + deadPort), e.getMessage());

@@ -10,10 +10,9 @@ import java.util.concurrent.*;
 /** The ring against a plain socket exchange of the same bytes on loopback (README, Data-parallel training): run its main from the test classpath. */
 public class RingThroughput {
     public static void main(String[] a) throws Exception {
-        int n = 10_000_000; // the large MLP's gradients: 40 MB
-        ServerSocket s0 = new ServerSocket(0, 8, InetAddress.getLoopbackAddress()), s1 = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
-        List<InetSocketAddress> peers = List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), s0.getLocalPort()),
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), s1.getLocalPort()));
+        int n = a.length > 0 ? Integer.parseInt(a[0]) : 10_000_000; // default: the large MLP's gradients, 40 MB
+        java.nio.channels.ServerSocketChannel s0 = RingAllReduceTest.listen(), s1 = RingAllReduceTest.listen();
+        List<InetSocketAddress> peers = List.of((InetSocketAddress) s0.getLocalAddress(), (InetSocketAddress) s1.getLocalAddress());
         ExecutorService pool = Executors.newFixedThreadPool(2);
         Future<RingAllReduce> f1 = pool.submit(() -> new RingAllReduce(1, peers, s1, Duration.ofSeconds(30), () -> false));
         RingAllReduce r0 = new RingAllReduce(0, peers, s0, Duration.ofSeconds(30), () -> false);
@@ -41,8 +40,8 @@ public class RingThroughput {
             copy[k] = (System.nanoTime() - t) / 1e6;
         }
         Arrays.sort(ring); Arrays.sort(copy);
-        System.out.printf("40 MB all-reduce, 2 workers on loopback: ring median %.1f ms (%.2f GB/s of payload per worker sent+received); plain socket exchange of the same bytes %.1f ms%n",
-            ring[4], 2 * 40e6 / ring[4] / 1e6, copy[4]);
+        System.out.printf("%.1f MB all-reduce, 2 workers on loopback: ring median %.2f ms (%.2f GB/s sent and received per worker); plain socket exchange of the same bytes %.2f ms%n",
+            n * 4e-6, ring[4], 2 * n * 4e-9 / (ring[4] / 1e3), copy[4]);
         System.exit(0);
     }
 }

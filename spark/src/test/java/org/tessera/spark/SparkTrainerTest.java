@@ -148,8 +148,7 @@ class SparkTrainerTest {
         SparkTrainer.Result r = trainer().shuffle(false).evaluator((m, d) -> 0.25).fit(rdd, SparkTrainerTest::model, SparkTrainerTest::adam, 2);
         assertEquals(0.25, r.epochs().get(1).metric());
 
-        // the same on one device: dropout masks differ by worker, so compare without randomness in the model's output
-        // path: replay with the workers' dropout streams is not possible on one device, hence dropout-free replicas
+        // the same batches in process: replica r draws worker r's dropout masks (stream seed + 2 + 1000 r)
         Device cpu1 = Device.of("cpu:1");
         int steps = 100 / 16;   // 6 whole batches per partition; rows 96..99 wait
         try (DataParallel<Sequential> dp = new DataParallel<>(List.of(cpu1, cpu1), (d, rr) -> model(d, new Rng(SEED + 2 + 1000L * rr)),

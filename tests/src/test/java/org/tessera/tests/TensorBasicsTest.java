@@ -83,6 +83,37 @@ class TensorBasicsTest {
         assertTrue(Tensor.rand(new org.tessera.Rng(1), 1000, 1000).toString().length() < 120, "large tensors print briefly");
     }
 
+    @ParameterizedTest
+    @MethodSource("org.tessera.tests.Devices#all")
+    void hostArraysReusedWithCopyToAndCopyFrom(Device d) {
+        Tensor t = Tensor.of(d, new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        float[] host = new float[6];
+        t.transpose(0, 1).copyTo(host);                      // a strided view reads in its own row-major order
+        assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, host);
+        int before = t.version();
+        t.copyFrom(new float[] {6, 5, 4, 3, 2, 1});
+        assertArrayEquals(new float[] {6, 5, 4, 3, 2, 1}, t.toFloatArray());
+        assertTrue(t.version() > before, "a write moves the version counter");
+        t.copyTo(host);
+        assertArrayEquals(new float[] {6, 5, 4, 3, 2, 1}, host);
+
+        var wrongLength = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.copyFrom(new float[5]));
+        assertTrue(wrongLength.getMessage().contains("has 6 elements, the array 5"), wrongLength.getMessage());
+        var wrongType = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Tensor.of(d, new double[] {1, 2}).copyTo(new float[2]));
+        assertTrue(wrongType.getMessage().contains("is F64, not F32"), wrongType.getMessage());
+        var view = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> t.narrow(0, 1, 1).copyFrom(new float[3]));
+        assertTrue(view.getMessage().contains("strided or offset view"), view.getMessage());
+        Tensor leaf = Tensor.zeros(d, 2).requiresGrad(true);
+        var graded = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> leaf.copyFrom(new float[] {1, 2}));
+        assertTrue(graded.getMessage().contains("requires grad"), graded.getMessage());
+        assertArrayEquals(new float[] {6, 5, 4, 3, 2, 1}, t.toFloatArray(), "refused writes change nothing");
+        try (var off = org.tessera.autograd.Autograd.noGrad()) {
+            leaf.copyFrom(new float[] {1, 2});
+        }
+        assertArrayEquals(new float[] {1, 2}, leaf.toFloatArray());
+    }
+
     @Test
     void theDefaultDeviceCanBeChanged() {
         Device before = Device.getDefault();
