@@ -142,7 +142,16 @@ public final class RingAllReduce implements AutoCloseable {
 
     /** Replaces {@code data} on every worker by the sum of every worker's {@code data} (same length everywhere). */
     public void allReduce(float[] data) {
+        allReduce(new float[][] {data});
+    }
+
+    /**
+     * The same over the concatenation of {@code segments} (each worker's segments of the same lengths, in the same
+     * order), without concatenating them: one array per parameter's gradient goes into the ring as it is.
+     */
+    public void allReduce(float[][] segments) {
         if (size == 1) return;
+        Segments data = new Segments(segments);
         int n = size;
         try {
             // reduce-scatter: in round s send n-th (rank - s), receive n-th (rank - s - 1) and add it in
@@ -183,10 +192,10 @@ public final class RingAllReduce implements AutoCloseable {
     }
 
     /** Sends n-th {@code sendChunk} of {@code data} to the next worker while n-th {@code receiveChunk} arrives from the previous one. */
-    private void exchange(float[] data, int sendChunk, int receiveChunk, boolean add) throws IOException {
-        int len = data.length;
-        int sFrom = (int) ((long) len * sendChunk / size), sTo = (int) ((long) len * (sendChunk + 1) / size);
-        int rFrom = (int) ((long) len * receiveChunk / size), rTo = (int) ((long) len * (receiveChunk + 1) / size);
+    private void exchange(Segments data, int sendChunk, int receiveChunk, boolean add) throws IOException {
+        long len = data.length;
+        long sFrom = len * sendChunk / size, sTo = len * (sendChunk + 1) / size;
+        long rFrom = len * receiveChunk / size, rTo = len * (receiveChunk + 1) / size;
         FloatSource source = new FloatSource(data, sFrom, sTo);
         FloatSink sink = new FloatSink(data, rFrom, rTo, add);
         sendBuf.clear().limit(0);
@@ -210,12 +219,35 @@ public final class RingAllReduce implements AutoCloseable {
         boolean drain(ByteBuffer b);
     }
 
-    private static final class FloatSource {
-        final float[] data;
-        int at;
-        final int to;
+    /** Arrays seen as one: element i of the concatenation is found by a walk that follows the caller's position. */
+    private static final class Segments {
+        final float[][] arrays;
+        final long[] starts;
+        final long length;
 
-        FloatSource(float[] data, int from, int to) {
+        Segments(float[][] arrays) {
+            this.arrays = arrays;
+            starts = new long[arrays.length + 1];
+            for (int k = 0; k < arrays.length; k++) starts[k + 1] = starts[k] + arrays[k].length;
+            length = starts[arrays.length];
+        }
+
+        /** The segment holding element {@code at} (at < length). */
+        int segmentOf(long at) {
+            int k = java.util.Arrays.binarySearch(starts, at);
+            k = k >= 0 ? k : -k - 2;
+            while (arrays[k].length == 0 || at >= starts[k + 1]) k++;   // skip empty segments sharing a start
+            return k;
+        }
+    }
+
+    /** Elements [at, to) of the segments, into the staging buffer a piece at a time. */
+    private static final class FloatSource {
+        final Segments data;
+        long at;
+        final long to;
+
+        FloatSource(Segments data, long from, long to) {
             this.data = data;
             this.at = from;
             this.to = to;
@@ -224,21 +256,26 @@ public final class RingAllReduce implements AutoCloseable {
         boolean refill(ByteBuffer b) {
             if (at >= to) return false;
             b.clear();
-            int k = Math.min(b.capacity() / 4, to - at);
-            b.asFloatBuffer().put(data, at, k);
-            b.limit(k * 4);
-            at += k;
+            java.nio.FloatBuffer f = b.asFloatBuffer();
+            while (at < to && f.hasRemaining()) {
+                int k = data.segmentOf(at), off = (int) (at - data.starts[k]);
+                int count = (int) Math.min(Math.min(f.remaining(), data.arrays[k].length - off), to - at);
+                f.put(data.arrays[k], off, count);
+                at += count;
+            }
+            b.limit(f.position() * 4);
             return true;
         }
     }
 
+    /** Elements [at, to) of the segments, added to or replaced by the floats that arrive. */
     private final class FloatSink {
-        final float[] data;
-        int at;
-        final int to;
+        final Segments data;
+        long at;
+        final long to;
         final boolean add;
 
-        FloatSink(float[] data, int from, int to, boolean add) {
+        FloatSink(Segments data, long from, long to, boolean add) {
             this.data = data;
             this.at = from;
             this.to = to;
@@ -246,19 +283,26 @@ public final class RingAllReduce implements AutoCloseable {
         }
 
         int pendingBytes() {
-            return (to - at) * 4;
+            return (int) Math.min(Integer.MAX_VALUE, (to - at) * 4);
         }
 
         boolean drain(ByteBuffer b) {
-            int k = Math.min(b.remaining() / 4, to - at);
-            if (add) {
-                b.asFloatBuffer().get(received, 0, k);
-                for (int i = 0; i < k; i++) data[at + i] += received[i];
-            } else {
-                b.asFloatBuffer().get(data, at, k);
+            java.nio.FloatBuffer f = b.asFloatBuffer();
+            int complete = (int) Math.min(f.remaining(), to - at), taken = 0;
+            while (taken < complete) {
+                int k = data.segmentOf(at), off = (int) (at - data.starts[k]);
+                int count = Math.min(complete - taken, data.arrays[k].length - off);
+                float[] target = data.arrays[k];
+                if (add) {
+                    f.get(received, 0, count);
+                    for (int i = 0; i < count; i++) target[off + i] += received[i];
+                } else {
+                    f.get(target, off, count);
+                }
+                taken += count;
+                at += count;
             }
-            b.position(b.position() + k * 4);
-            at += k;
+            b.position(b.position() + taken * 4);
             return at < to;
         }
     }

@@ -118,9 +118,8 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
         private LRSchedule schedule;
         private RingAllReduce ring;
         private List<Tensor> params;
-        /** Reused every step: each parameter's gradient on the host, and the buffer the ring sums (gradients, flags, loss). */
-        private float[][] host;
-        private float[] buf;
+        /** Reused every step, what the ring sums: each parameter's gradient on the host, then [has-gradient flags..., loss]. */
+        private float[][] segments;
         /** Nanoseconds this epoch spent in forward and backward, in packing and unpacking gradients, and in the ring. */
         private long computeNanos, packNanos, ringNanos;
         private final Map<String, Rng> streams = new LinkedHashMap<>();
@@ -199,13 +198,9 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
                 if (t.device() != device) throw new IllegalArgumentException("parameter " + p.getKey() + " is on " + t.device() + ", not the worker's " + device);
             }
             optimizer = optimizerFactory.create(params);
-            host = new float[params.size()][];
-            long total = 0;
-            for (int i = 0; i < params.size(); i++) {
-                host[i] = new float[Math.toIntExact(params.get(i).numel())];
-                total += host[i].length;
-            }
-            buf = new float[Math.toIntExact(total + params.size() + 1)];
+            segments = new float[params.size() + 1][];
+            for (int i = 0; i < params.size(); i++) segments[i] = new float[Math.toIntExact(params.get(i).numel())];
+            segments[params.size()] = new float[params.size() + 1];
         }
 
         private Device resolveDevice() {
@@ -317,38 +312,30 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
                 weighted.backward();
                 long t1 = System.nanoTime();
                 computeNanos += t1 - t0;
-                int np = params.size(), total = buf.length - np - 1;
+                int np = params.size();
+                float[] tail = segments[np];                // [has-gradient flag per parameter..., weighted loss]
                 Tensor[] grads = new Tensor[np];
-                int off = 0;
                 for (int i = 0; i < np; i++) {
                     Tensor p = params.get(i);
-                    int n = host[i].length;
                     if (p.hasGrad()) {
                         grads[i] = p.grad();
-                        grads[i].copyTo(host[i]);
-                        System.arraycopy(host[i], 0, buf, off, n);
-                        buf[total + i] = 1;
+                        grads[i].copyTo(segments[i]);
+                        tail[i] = 1;
                     } else {
-                        Arrays.fill(buf, off, off + n, 0f);
-                        buf[total + i] = 0;
+                        Arrays.fill(segments[i], 0f);
+                        tail[i] = 0;
                     }
-                    off += n;
                 }
-                buf[buf.length - 1] = (float) weighted.item();
+                tail[np] = (float) weighted.item();
                 long t2 = System.nanoTime();
-                ring.allReduce(buf);
+                ring.allReduce(segments);
                 long t3 = System.nanoTime();
-                off = 0;
                 try (var noGrad = Autograd.noGrad()) {
                     for (int i = 0; i < np; i++) {
+                        if (tail[i] == 0) continue;
                         Tensor p = params.get(i);
-                        int n = host[i].length;
-                        if (buf[total + i] > 0) {
-                            System.arraycopy(buf, off, host[i], 0, n);
-                            if (grads[i] == null) p.setGrad(grads[i] = Tensor.zeros(p.device(), DType.F32, p.shape()));
-                            grads[i].copyFrom(host[i]);
-                        }
-                        off += n;
+                        if (grads[i] == null) p.setGrad(grads[i] = Tensor.zeros(p.device(), DType.F32, p.shape()));
+                        grads[i].copyFrom(segments[i]);
                     }
                 }
                 long t4 = System.nanoTime();
@@ -361,7 +348,7 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
                     params.get(i).zeroGrad();
                     grads[i].close();
                 }
-                return buf[buf.length - 1];
+                return tail[np];
             }
         }
 

@@ -87,6 +87,29 @@ class RingAllReduceTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} workers")
+    @CsvSource({"2", "3"})
+    void segmentsAreSummedAsTheirConcatenation(int n) throws Exception {
+        int[] lengths = {5, 0, 300000, 1, 0, 7, 262145};      // empty ones, and pieces that straddle the staging buffer
+        List<float[][]> results = ring(n, Duration.ofSeconds(30), r -> {
+            float[][] segs = new float[lengths.length][];
+            float[] whole = data(r.rank(), java.util.Arrays.stream(lengths).sum());
+            for (int k = 0, at = 0; k < lengths.length; at += lengths[k++]) segs[k] = java.util.Arrays.copyOfRange(whole, at, at + lengths[k]);
+            r.allReduce(segs);
+            return segs;
+        });
+        List<float[]> wholes = ring(n, Duration.ofSeconds(30), r -> {
+            float[] whole = data(r.rank(), java.util.Arrays.stream(lengths).sum());
+            r.allReduce(whole);
+            return whole;
+        });
+        for (int r = 0; r < n; r++) {
+            for (int k = 0, at = 0; k < lengths.length; at += lengths[k++]) {
+                assertArrayEquals(java.util.Arrays.copyOfRange(wholes.get(0), at, at + lengths[k]), results.get(r)[k], "worker " + r + " segment " + k);
+            }
+        }
+    }
+
     @Test
     void twoWorkersSumExactlyAsAnInProcessAdd() throws Exception {
         List<float[]> results = ring(2, Duration.ofSeconds(30), r -> {
