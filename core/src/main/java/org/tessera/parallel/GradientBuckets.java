@@ -10,17 +10,18 @@ import org.tessera.Tensor;
  * backward produces their gradients in a feed-forward model, last layer first), cut into buckets of about
  * {@code capBytes} of one dtype each. One flat buffer per bucket is summed across replicas as soon as every
  * replica has filled it, so the sums of the last layers overlap the backward of the first ones. The same layout on
- * every replica (the replicas are the same model), fixed for the life of a {@link DataParallel}.
+ * every replica (the replicas are the same model), fixed for the life of a {@link DataParallel} (and of a Spark
+ * trainer's workers, which sum each bucket over their ring as soon as their backward has filled it).
  */
-final class GradientBuckets {
+public final class GradientBuckets {
     /** One bucket: the parameters (indices into the model's parameter list) and where each starts in the flat buffer. */
-    record Bucket(int[] params, int[] offsets, int numel, DType dtype) {}
+    public record Bucket(int[] params, int[] offsets, int numel, DType dtype) {}
 
     final List<Bucket> buckets;
     /** Per parameter index: its bucket, and its position in that bucket. */
     final int[] bucketOf, slotOf;
 
-    GradientBuckets(List<Tensor> params, long capBytes) {
+    public GradientBuckets(List<Tensor> params, long capBytes) {
         List<Bucket> out = new ArrayList<>();
         bucketOf = new int[params.size()];
         slotOf = new int[params.size()];
@@ -61,11 +62,16 @@ final class GradientBuckets {
         return new Bucket(ps, offsets, (int) numel, params.get(ps[0]).dtype());
     }
 
-    int size() {
+    public int size() {
         return buckets.size();
     }
 
-    Bucket get(int b) {
+    public Bucket get(int b) {
         return buckets.get(b);
+    }
+
+    /** The bucket of parameter {@code i} (its index in the parameter list). */
+    public int bucketOf(int i) {
+        return bucketOf[i];
     }
 }

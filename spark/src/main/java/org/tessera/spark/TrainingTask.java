@@ -33,6 +33,7 @@ import org.tessera.io.Checkpoint;
 import org.tessera.nn.Module;
 import org.tessera.optim.LRSchedule;
 import org.tessera.optim.Optimizer;
+import org.tessera.parallel.DataParallel;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
@@ -118,10 +119,9 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
         private LRSchedule schedule;
         private RingAllReduce ring;
         private List<Tensor> params;
-        /** Reused every step, what the ring sums: each parameter's gradient on the host, then [has-gradient flags..., loss]. */
-        private float[][] segments;
-        /** Nanoseconds this epoch spent in forward and backward, in packing and unpacking gradients, and in the ring. */
-        private long computeNanos, packNanos, ringNanos;
+        private GradientExchange exchange;
+        /** Nanoseconds this epoch spent in forward and backward (the sums of the last layers' buckets overlapping it). */
+        private long computeNanos;
         private final Map<String, Rng> streams = new LinkedHashMap<>();
 
         Worker(BarrierTaskContext ctx) throws IOException {
@@ -171,6 +171,7 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
             if (schedule == null && s.schedule() != null) schedule = s.schedule().create(optimizer, (long) s.epochs() * steps);
             if (start > 0) resume(start, steps);
             ring = new RingAllReduce(rank, peers, server, Duration.ofMillis(s.timeoutMillis()), ctx::isInterrupted);
+            exchange = new GradientExchange(params, ring, DataParallel.DEFAULT_BUCKET_BYTES);
             List<SparkTrainer.Epoch> epochs = new ArrayList<>();
             for (int e = start + 1; e <= s.epochs(); e++) epochs.add(epoch(e, steps));
             if (rank != 0) return null;
@@ -198,9 +199,6 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
                 if (t.device() != device) throw new IllegalArgumentException("parameter " + p.getKey() + " is on " + t.device() + ", not the worker's " + device);
             }
             optimizer = optimizerFactory.create(params);
-            segments = new float[params.size() + 1][];
-            for (int i = 0; i < params.size(); i++) segments[i] = new float[Math.toIntExact(params.get(i).numel())];
-            segments[params.size()] = new float[params.size() + 1];
         }
 
         private Device resolveDevice() {
@@ -255,7 +253,7 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
         private SparkTrainer.Epoch epoch(int e, int steps) throws IOException {
             long t0 = System.nanoTime(), globalStep = (long) (e - 1) * steps;
             model.train();
-            computeNanos = packNanos = ringNanos = 0;
+            computeNanos = exchange.waitNanos = exchange.unpackNanos = 0;
             double lossSum = 0;
             long seen = 0;
             int step = 0, logEvery = Math.max(1, steps / 10);
@@ -287,18 +285,16 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
                     if (schedule != null) extra.put("schedule", Long.toString(schedule.steps()));
                     Checkpoint.save(f, model, optimizer, e, everyone, extra);
                 }
-                LOG.info("epoch {}/{} done: loss {}{}, {} s ({} s forward and backward, {} s packing gradients, {} s in the ring), {} samples/s",
-                        e, s.epochs(), String.format("%.4f", trainLoss), Double.isNaN(metric) ? "" : String.format(", metric %.4f", metric),
-                        String.format("%.1f", seconds), String.format("%.2f", computeNanos / 1e9), String.format("%.2f", packNanos / 1e9),
-                        String.format("%.2f", ringNanos / 1e9), String.format("%.0f", seen / seconds));
+                LOG.info("epoch {}/{} done: loss {}{}, {} s ({} s forward and backward, {} s waiting for the ring after backward, {} s copying "
+                        + "the sums into the gradients), {} samples/s", e, s.epochs(), String.format("%.4f", trainLoss),
+                        Double.isNaN(metric) ? "" : String.format(", metric %.4f", metric), String.format("%.1f", seconds),
+                        String.format("%.2f", computeNanos / 1e9), String.format("%.2f", exchange.waitNanos / 1e9),
+                        String.format("%.2f", exchange.unpackNanos / 1e9), String.format("%.0f", seen / seconds));
             }
             return new SparkTrainer.Epoch(e, trainLoss, metric, seconds, seen / seconds);
         }
 
-        /**
-         * Forward and backward on the shard, then one all-reduce of [gradients..., has-gradient flags..., weighted loss]:
-         * the sums are the batch mean's gradients and loss. A parameter no worker's backward reached keeps no gradient.
-         */
+        /** Forward and backward on the shard, the sums of the gradients (the batch mean's) and the optimiser step; the batch's mean loss. */
         private double step(WorkerData.Shard shard) {
             long t0 = System.nanoTime();
             try (Scope scope = Scope.open()) {
@@ -309,51 +305,19 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
                             + (loss == null ? "null" : Arrays.toString(loss.shape())));
                 }
                 Tensor weighted = loss.reshape().mul(shard.weight());
-                weighted.backward();
-                long t1 = System.nanoTime();
-                computeNanos += t1 - t0;
-                int np = params.size();
-                float[] tail = segments[np];                // [has-gradient flag per parameter..., weighted loss]
-                Tensor[] grads = new Tensor[np];
-                for (int i = 0; i < np; i++) {
-                    Tensor p = params.get(i);
-                    if (p.hasGrad()) {
-                        grads[i] = p.grad();
-                        grads[i].copyTo(segments[i]);
-                        tail[i] = 1;
-                    } else {
-                        Arrays.fill(segments[i], 0f);
-                        tail[i] = 0;
-                    }
-                }
-                tail[np] = (float) weighted.item();
-                long t2 = System.nanoTime();
-                ring.allReduce(segments);
-                long t3 = System.nanoTime();
-                try (var noGrad = Autograd.noGrad()) {
-                    for (int i = 0; i < np; i++) {
-                        if (tail[i] == 0) continue;
-                        Tensor p = params.get(i);
-                        if (grads[i] == null) p.setGrad(grads[i] = Tensor.zeros(p.device(), DType.F32, p.shape()));
-                        grads[i].copyFrom(segments[i]);
-                    }
-                }
-                long t4 = System.nanoTime();
-                packNanos += (t2 - t1) + (t4 - t3);
-                ringNanos += t3 - t2;
+                exchange.begin();
+                weighted.backward();           // buckets are summed on the ring's thread as backward fills them
+                computeNanos += System.nanoTime() - t0;
+                double summed = exchange.finish(weighted.item());
                 optimizer.step();
-                // the gradients were handed out (grad()), so zeroGrad would leave them to the garbage collector: freed here
-                for (int i = 0; i < np; i++) {
-                    if (grads[i] == null) continue;
-                    params.get(i).zeroGrad();
-                    grads[i].close();
-                }
-                return tail[np];
+                exchange.release();
+                return summed;
             }
         }
 
         @Override
         public void close() throws IOException {
+            if (exchange != null) exchange.close();
             if (ring != null) ring.close();
             server.close();
             if (optimizer != null) optimizer.close();
