@@ -13,17 +13,17 @@ import org.tessera.autograd.HookHandle;
 import org.tessera.parallel.GradientBuckets;
 
 /**
- * A worker's side of summing gradients over the ring, overlapped with backward as DistributedDataParallel does: the
+ * A worker's side of summing gradients (over the ring, or the host's shared memory), overlapped with backward as DistributedDataParallel does: the
  * parameters are cut into buckets ({@link GradientBuckets}, last layer first), each parameter's gradient is copied to
  * its host array as soon as backward has produced it (a post-accumulate hook), and a bucket whose gradients are all
- * there is summed on the ring's own thread while backward goes on with the earlier layers. Buckets go into the ring in
+ * there is summed on a thread of its own while backward goes on with the earlier layers. Buckets go into the ring in
  * index order on every worker, whatever order they fill in, so every worker's messages match. After backward, the
  * buckets of parameters it did not reach (zeros), then one small sum of [has-gradient flags..., weighted loss]; a
  * parameter whose flag sums to 0 keeps no gradient, as on one device.
  */
 final class GradientExchange implements AutoCloseable {
     private final List<Tensor> params;
-    private final RingAllReduce ring;
+    private final java.util.function.Consumer<float[][]> sum;
     private final GradientBuckets buckets;
     private final float[][] host;          // per parameter, its gradient on the host (reused every step)
     private final float[][][] bucketArrays; // per bucket, its parameters' host arrays in bucket order
@@ -37,12 +37,21 @@ final class GradientExchange implements AutoCloseable {
     private final Future<?>[] sums;
     private int launched;
     private boolean open;
+    /** The largest all-reduce an exchange over {@code params} makes, in floats (a shared-memory slot's size). */
+    static int largestSum(List<Tensor> params, long bucketBytes) {
+        GradientBuckets b = new GradientBuckets(params, bucketBytes);
+        int most = params.size() + 1;
+        for (int k = 0; k < b.size(); k++) most = Math.max(most, b.get(k).numel());
+        return most;
+    }
+
     /** Nanoseconds spent waiting for the sums after backward, and copying the sums into the gradients. */
     long waitNanos, unpackNanos;
 
-    GradientExchange(List<Tensor> params, RingAllReduce ring, long bucketBytes) {
+    /** {@code sum}: the all-reduce of a list of arrays, the ring's or the host's shared memory; {@code rank} names the thread. */
+    GradientExchange(List<Tensor> params, java.util.function.Consumer<float[][]> sum, int rank, long bucketBytes) {
         this.params = params;
-        this.ring = ring;
+        this.sum = sum;
         this.buckets = new GradientBuckets(params, bucketBytes);
         int np = params.size(), nb = buckets.size();
         host = new float[np][];
@@ -55,7 +64,7 @@ final class GradientExchange implements AutoCloseable {
         grads = new Tensor[np];
         sums = new Future<?>[nb];
         sender = Executors.newSingleThreadExecutor(job -> {
-            Thread t = new Thread(job, "tessera-ring-" + ring.rank());
+            Thread t = new Thread(job, "tessera-gradient-sums-" + rank);
             t.setDaemon(true);
             return t;
         });
@@ -89,7 +98,7 @@ final class GradientExchange implements AutoCloseable {
     private void launchReady() {
         while (launched < buckets.size() && pending[launched] == 0) {
             float[][] arrays = bucketArrays[launched];
-            sums[launched++] = sender.submit(() -> ring.allReduce(arrays));
+            sums[launched++] = sender.submit(() -> sum.accept(arrays));
         }
     }
 
@@ -110,7 +119,7 @@ final class GradientExchange implements AutoCloseable {
         launchReady();
         tail[np] = (float) weightedLoss;
         for (Future<?> f : sums) await(f);
-        ring.allReduce(tail);
+        sum.accept(new float[][] {tail});
         long t1 = System.nanoTime();
         try (var noGrad = Autograd.noGrad()) {
             for (int i = 0; i < np; i++) {

@@ -103,6 +103,7 @@ public final class SparkTrainer {
     private Evaluator evaluator;
     private Path checkpoints;
     private Duration timeout = Duration.ofMinutes(2);
+    private boolean sharedMemory = true;
     private int failWorker = -1;
     private long failStep = -1;
 
@@ -185,6 +186,15 @@ public final class SparkTrainer {
     }
 
     /**
+     * Whether workers that all run on one host sum their gradients through shared memory (a mapped file in /dev/shm)
+     * rather than loopback TCP (default true; the ring still carries everything else).
+     */
+    public SparkTrainer sharedMemory(boolean on) {
+        sharedMemory = on;
+        return this;
+    }
+
+    /**
      * Fault injection for tests and drills: worker {@code worker} throws just before global step {@code step} (counted
      * from 0 over the whole run) in the stage's first attempt only, so Spark retries the stage.
      */
@@ -236,7 +246,7 @@ public final class SparkTrainer {
             dir = checkpoints.toAbsolutePath().toString();
         }
         TrainingTask.Settings settings = new TrainingTask.Settings(workers, device, batch, seed, shuffle, epochs, loss, schedule, evaluator,
-                dir, timeout.toMillis(), failWorker, failStep);
+                dir, timeout.toMillis(), sharedMemory, failWorker, failStep);
         TrainingTask<T> task = new TrainingTask<>(settings, plan, model, optimizer);
         LOG.info("training on {} Spark workers ({}), device {}, batch {}, {} epochs", workers, spark.master(), device, batch, epochs);
         TrainingTask.Outcome outcome;

@@ -57,7 +57,7 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
     /** Everything {@link SparkTrainer} was told, as shipped to the executors. */
     record Settings(int workers, String device, int batch, long seed, boolean shuffle, int epochs, SparkTrainer.Loss loss,
                     SparkTrainer.ScheduleFactory schedule, SparkTrainer.Evaluator evaluator, String checkpoints, long timeoutMillis,
-                    int failWorker, long failStep) implements Serializable {}
+                    boolean sharedMemory, int failWorker, long failStep) implements Serializable {}
 
     /** Worker 0's answer: a refusal, or the parameters (name, shape, values in order) and the epochs trained. */
     record Outcome(String refusal, LinkedHashMap<String, int[]> shapes, LinkedHashMap<String, float[]> values, List<SparkTrainer.Epoch> epochs)
@@ -120,6 +120,7 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
         private RingAllReduce ring;
         private List<Tensor> params;
         private GradientExchange exchange;
+        private SharedMemorySum shared;
         /** Nanoseconds this epoch spent in forward and backward (the sums of the last layers' buckets overlapping it). */
         private long computeNanos;
         private final Map<String, Rng> streams = new LinkedHashMap<>();
@@ -170,10 +171,22 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
             int start = Integer.parseInt(fields[0][4]), steps = data.stepsPerEpoch();
             if (schedule == null && s.schedule() != null) schedule = s.schedule().create(optimizer, (long) s.epochs() * steps);
             if (start > 0) resume(start, steps);
-            ring = new RingAllReduce(rank, peers, server, Duration.ofMillis(s.timeoutMillis()), ctx::isInterrupted);
-            exchange = new GradientExchange(params, ring, DataParallel.DEFAULT_BUCKET_BYTES);
+            Duration timeout = Duration.ofMillis(s.timeoutMillis());
+            ring = new RingAllReduce(rank, peers, server, timeout, ctx::isInterrupted);
+            boolean oneHost = peers.stream().map(InetSocketAddress::getHostString).distinct().count() == 1;
+            if (oneHost && s.sharedMemory() && s.workers() > 1) {
+                // every worker on this host: gradients through a mapped file, the ring for the rest (named per stage attempt,
+                // so a retried stage never meets the aborted one's file)
+                String name = "tessera-" + SparkEnv.get().conf().getAppId() + "-stage" + ctx.stageId() + "-" + ctx.stageAttemptNumber();
+                shared = new SharedMemorySum(rank, s.workers(), SharedMemorySum.fileFor(name),
+                        Math.min(1 << 22, GradientExchange.largestSum(params, DataParallel.DEFAULT_BUCKET_BYTES)), timeout, ctx::isInterrupted);
+                if (rank == 0) LOG.info("the {} workers share a host: gradients are summed in shared memory ({})", s.workers(), SharedMemorySum.fileFor(name));
+            }
+            SharedMemorySum viaMemory = shared;
+            exchange = new GradientExchange(params, viaMemory != null ? viaMemory::allReduce : ring::allReduce, rank, DataParallel.DEFAULT_BUCKET_BYTES);
             List<SparkTrainer.Epoch> epochs = new ArrayList<>();
             for (int e = start + 1; e <= s.epochs(); e++) epochs.add(epoch(e, steps));
+            if (shared != null) shared.finished();
             if (rank != 0) return null;
             LinkedHashMap<String, int[]> shapes = new LinkedHashMap<>();
             LinkedHashMap<String, float[]> values = new LinkedHashMap<>();
@@ -285,7 +298,7 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
                     if (schedule != null) extra.put("schedule", Long.toString(schedule.steps()));
                     Checkpoint.save(f, model, optimizer, e, everyone, extra);
                 }
-                LOG.info("epoch {}/{} done: loss {}{}, {} s ({} s forward and backward, {} s waiting for the ring after backward, {} s copying "
+                LOG.info("epoch {}/{} done: loss {}{}, {} s ({} s forward and backward, {} s waiting for the sums after backward, {} s copying "
                         + "the sums into the gradients), {} samples/s", e, s.epochs(), String.format("%.4f", trainLoss),
                         Double.isNaN(metric) ? "" : String.format(", metric %.4f", metric), String.format("%.1f", seconds),
                         String.format("%.2f", computeNanos / 1e9), String.format("%.2f", exchange.waitNanos / 1e9),
@@ -318,6 +331,7 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
         @Override
         public void close() throws IOException {
             if (exchange != null) exchange.close();
+            if (shared != null) shared.close();
             if (ring != null) ring.close();
             server.close();
             if (optimizer != null) optimizer.close();

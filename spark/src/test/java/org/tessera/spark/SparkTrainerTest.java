@@ -128,11 +128,12 @@ class SparkTrainerTest {
         return m;
     }
 
-    @Test
-    void sharedDataMatchesInProcessDataParallel() {
+    @org.junit.jupiter.params.ParameterizedTest(name = "shared memory {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void sharedDataMatchesInProcessDataParallel(boolean sharedMemory) {
         List<Double> losses = new ArrayList<>();
         Map<String, float[]> expected = dataParallel(3, true, losses);
-        SparkTrainer.Result r = trainer().schedule(CosineLR::new).fit(shared(), SparkTrainerTest::model, SparkTrainerTest::adam, 3);
+        SparkTrainer.Result r = trainer().sharedMemory(sharedMemory).schedule(CosineLR::new).fit(shared(), SparkTrainerTest::model, SparkTrainerTest::adam, 3);
         assertEquals(3, r.epochs().size());
         assertTrue(maxDiff(expected, arrays(r.stateDict())) <= 1e-5, "parameters differ by " + maxDiff(expected, arrays(r.stateDict())));
         for (int e = 0; e < 3; e++) assertEquals(losses.get(e), r.epochs().get(e).trainLoss(), 1e-5, "epoch " + (e + 1) + " loss");
