@@ -120,7 +120,7 @@ public final class MlpTrainer {
     public record Epoch(int epoch, double trainLoss, double testAccuracy, double seconds, double samplesPerSecond) {}
 
     /** Batches between reads of the running loss: each read waits for the device's queue to drain. */
-    static final int LOSS_READ_EVERY = 20;
+    public static final int LOSS_READ_EVERY = 20;
 
     /** Progress callbacks (the command shows a progress bar; tests ignore them). */
     public interface Listener {

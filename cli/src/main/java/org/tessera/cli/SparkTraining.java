@@ -20,9 +20,11 @@ public interface SparkTraining {
      * Trains {@code c}'s model (its {@code devices} are not used: each worker resolves {@code device} on its executor) on
      * {@code workers} tasks (0: Spark's default parallelism) of the Spark application at {@code master} (null: the
      * master spark-submit configured). Checkpoints go to {@code checkpoints} (null: a new temporary directory, which
-     * suits local[N]); a directory holding a checkpoint resumes from it.
+     * suits local[N]); a directory holding a checkpoint resumes from it. The stage reports when it ends, so
+     * {@code listener} hears every epoch's batches and losses then, as a run on one device would have told them.
      */
-    List<MlpTrainer.Epoch> train(MlpTrainer.Config c, String master, int workers, String device, Path checkpoints) throws IOException;
+    List<MlpTrainer.Epoch> train(MlpTrainer.Config c, String master, int workers, String device, Path checkpoints, MlpTrainer.Listener listener)
+            throws IOException;
 
     static Optional<SparkTraining> find() {
         return ServiceLoader.load(SparkTraining.class).findFirst();

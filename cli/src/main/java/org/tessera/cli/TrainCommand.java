@@ -132,9 +132,9 @@ final class TrainCommand implements Callable<Integer> {
         out.println("training " + MlpTrainer.describe(config) + " on Spark (" + (master == null ? "spark-submit's master" : master) + "), "
                 + (workers > 0 ? workers + " workers" : "a worker per task slot") + ", device " + device + " each");
         out.flush();
-        // no batch-by-batch curve: the driver hears of the epochs when the stage ends
-        report(out, training.train(config, master, workers, device, checkpoints), new LossCurve(), "Spark" + (master == null ? "" : " " + master),
-                config);
+        // the driver hears of the batches when the stage ends: the curve is drawn from the workers' step losses then
+        LossCurve curve = new LossCurve();
+        report(out, training.train(config, master, workers, device, checkpoints, curve), curve, "Spark" + (master == null ? "" : " " + master), config);
         return 0;
     }
 

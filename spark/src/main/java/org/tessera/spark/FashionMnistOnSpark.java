@@ -26,7 +26,8 @@ public final class FashionMnistOnSpark implements SparkTraining {
     private static final Logger LOG = LoggerFactory.getLogger(FashionMnistOnSpark.class);
 
     @Override
-    public List<MlpTrainer.Epoch> train(MlpTrainer.Config c, String master, int workers, String device, Path checkpoints) throws IOException {
+    public List<MlpTrainer.Epoch> train(MlpTrainer.Config c, String master, int workers, String device, Path checkpoints, MlpTrainer.Listener listener)
+            throws IOException {
         SparkConf conf = new SparkConf().setAppName("tessera train").setIfMissing("spark.ui.enabled", "false");
         if (master != null) conf.setMaster(master);
         if (!conf.contains("spark.master")) {
@@ -50,8 +51,27 @@ public final class FashionMnistOnSpark implements SparkTraining {
                     (d, random) -> MlpTrainer.mlp(784, hidden, 10, activation, dropout, new Rng(seed), random, d),
                     ps -> MlpTrainer.optimizer(optimizer, ps, lr), c.epochs());
             r.stateDict().values().forEach(Tensor::close);
-            return r.epochs().stream().map(e -> new MlpTrainer.Epoch(e.epoch(), e.trainLoss(), e.metric(), e.seconds(), e.samplesPerSecond())).toList();
+            List<MlpTrainer.Epoch> out = new java.util.ArrayList<>();
+            for (SparkTrainer.Epoch e : r.epochs()) out.add(replay(e, listener));
+            return out;
         }
+    }
+
+    /** Tells {@code listener} of one epoch's steps as {@link MlpTrainer#train} does: every batch, the running loss every few. */
+    static MlpTrainer.Epoch replay(SparkTrainer.Epoch e, MlpTrainer.Listener listener) {
+        double[] losses = e.stepLosses();
+        listener.epochStarted(e.epoch(), losses.length);
+        double sum = 0;
+        long seen = 0;
+        for (int i = 0; i < losses.length; i++) {
+            sum += losses[i] * e.stepRows()[i];
+            seen += e.stepRows()[i];
+            listener.batchDone(e.stepRows()[i]);
+            if ((i + 1) % MlpTrainer.LOSS_READ_EVERY == 0) listener.lossSoFar(sum / seen);
+        }
+        MlpTrainer.Epoch done = new MlpTrainer.Epoch(e.epoch(), e.trainLoss(), e.metric(), e.seconds(), e.samplesPerSecond());
+        listener.epochDone(done);
+        return done;
     }
 
     /** The standardised training images and labels, as tessera train prepares them. */

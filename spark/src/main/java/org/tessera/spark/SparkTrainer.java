@@ -83,8 +83,12 @@ public final class SparkTrainer {
         double evaluate(Module model, Device device) throws IOException;
     }
 
-    /** One epoch as the workers saw it. {@code metric} is the evaluator's (NaN without one); time excludes it. */
-    public record Epoch(int epoch, double trainLoss, double metric, double seconds, double samplesPerSecond) implements Serializable {}
+    /**
+     * One epoch as the workers saw it. {@code metric} is the evaluator's (NaN without one); time excludes it. Each
+     * step's mean loss over its global batch and the batch's rows, in order, for curves.
+     */
+    public record Epoch(int epoch, double trainLoss, double metric, double seconds, double samplesPerSecond, double[] stepLosses, int[] stepRows)
+            implements Serializable {}
 
     /** What {@code fit} returns: the trained parameters (on the driver's CPU) and every epoch trained by this call. */
     public record Result(Map<String, Tensor> stateDict, List<Epoch> epochs) {}

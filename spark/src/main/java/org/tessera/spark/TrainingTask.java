@@ -270,15 +270,21 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
             double lossSum = 0;
             long seen = 0;
             int step = 0, logEvery = Math.max(1, steps / 10);
+            double[] stepLosses = new double[steps];
+            int[] stepRows = new int[steps];
             for (Iterator<WorkerData.Shard> it = data.epoch(); it.hasNext(); globalStep++) {
                 WorkerData.Shard shard = it.next();
                 if (globalStep == s.failStep() && rank == s.failWorker() && ctx.stageAttemptNumber() == 0) {
                     throw new IllegalStateException("fault injected: worker " + rank + " fails before step " + globalStep);
                 }
-                lossSum += step(shard) * shard.globalRows();
+                double loss = step(shard);
+                stepLosses[step] = loss;
+                stepRows[step] = shard.globalRows();
+                lossSum += loss * shard.globalRows();
                 seen += shard.globalRows();
                 if (schedule != null) schedule.step();
-                if (rank == 0 && ++step % logEvery == 0 && step < steps) {
+                step++;
+                if (rank == 0 && step % logEvery == 0 && step < steps) {
                     LOG.info("epoch {}/{}: {}/{} steps, loss {}", e, s.epochs(), step, steps, String.format("%.4f", lossSum / seen));
                 }
             }
@@ -304,7 +310,7 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
                         String.format("%.2f", computeNanos / 1e9), String.format("%.2f", exchange.waitNanos / 1e9),
                         String.format("%.2f", exchange.unpackNanos / 1e9), String.format("%.0f", seen / seconds));
             }
-            return new SparkTrainer.Epoch(e, trainLoss, metric, seconds, seen / seconds);
+            return new SparkTrainer.Epoch(e, trainLoss, metric, seconds, seen / seconds, Arrays.copyOf(stepLosses, step), Arrays.copyOf(stepRows, step));
         }
 
         /** Forward and backward on the shard, the sums of the gradients (the batch mean's) and the optimiser step; the batch's mean loss. */

@@ -58,4 +58,25 @@ class FashionMnistOnSparkTest {
         }
         assertEquals(4, compared, "two Linear layers' weights and biases");
     }
+
+    @Test
+    void theWorkersStepLossesReachTheListenerAsOneDeviceWouldTellThem() {
+        double[] losses = new double[45];
+        int[] rows = new int[45];
+        for (int i = 0; i < 45; i++) {
+            losses[i] = i;
+            rows[i] = i == 44 ? 10 : 128;
+        }
+        List<Double> readings = new java.util.ArrayList<>();
+        int[] batches = new int[2];
+        MlpTrainer.Epoch e = FashionMnistOnSpark.replay(new SparkTrainer.Epoch(3, 1.5, 0.8, 2.0, 3000, losses, rows), new MlpTrainer.Listener() {
+            @Override public void epochStarted(int epoch, int n) { batches[0] = n; }
+            @Override public void batchDone(int samples) { batches[1] += samples; }
+            @Override public void lossSoFar(double meanLoss) { readings.add(meanLoss); }
+        });
+        assertEquals(45, batches[0]);
+        assertEquals(44 * 128 + 10, batches[1]);
+        assertEquals(List.of(9.5, 19.5), readings, "the running mean after 20 and 40 steps");
+        assertEquals(new MlpTrainer.Epoch(3, 1.5, 0.8, 2.0, 3000), e);
+    }
 }
