@@ -218,9 +218,9 @@ public final class MlpTrainer {
         static Trainee of(Config c, Map<String, Rng> rngs) {
             List<Rng> drops = new ArrayList<>();
             for (int r = 0; r < c.devices().size(); r++) {
-                Rng drop = new Rng(c.seed() + 2 + 1000L * r);
+                Rng drop = DataParallel.replicaStream(c.seed(), r);
                 drops.add(drop);
-                rngs.put(r == 0 ? "dropout" : "dropout." + r, drop);
+                rngs.put(DataParallel.replicaStreamName(r), drop);
             }
             if (!c.dataParallel()) {
                 Sequential m = mlp(784, c.hidden(), 10, c.activation(), c.dropout(), new Rng(c.seed()), drops.get(0), c.device());

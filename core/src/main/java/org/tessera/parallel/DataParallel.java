@@ -19,6 +19,7 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tessera.Device;
+import org.tessera.Rng;
 import org.tessera.Scope;
 import org.tessera.Tensor;
 import org.tessera.autograd.Autograd;
@@ -59,6 +60,25 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
      * network; on one machine the sum is a memory pass, so smaller buckets cost nothing.)
      */
     public static final long DEFAULT_BUCKET_BYTES = 4L << 20;
+
+    /**
+     * The random stream of replica (or Spark worker) {@code r} in a run seeded with {@code seed}: its own dropout masks,
+     * from seed + 2 + 1000 r, saved in checkpoints as "dropout" (replica 0) or "dropout.R". One rule for
+     * {@code tessera train --devices} and SparkTrainer, so N replicas in process and N Spark workers draw the same masks.
+     */
+    public static Rng replicaStream(long seed, int r) {
+        return new Rng(seed + 2 + 1000L * r);
+    }
+
+    /** Where replica r's contiguous shard of a batch of {@code rows} starts (its end: r + 1's start): floor(rows r / n). */
+    public static int shardStart(long rows, int r, int n) {
+        return (int) (rows * r / n);
+    }
+
+    /** The checkpoint name of {@link #replicaStream}. */
+    public static String replicaStreamName(int r) {
+        return r == 0 ? "dropout" : "dropout." + r;
+    }
 
     /** Makes replica {@code replica}'s model on {@code device}; its initial parameters are replaced by replica 0's. */
     @FunctionalInterface
@@ -367,7 +387,7 @@ public final class DataParallel<M extends Module> implements AutoCloseable {
         void run(int r, Tensor x, Tensor target, BiFunction<Tensor, Tensor, Tensor> lossFn) {
             try (Scope scope = Scope.open()) {
                 Device d = devices.get(r);
-                int n = devices.size(), from = (int) ((long) rows * r / n), to = (int) ((long) rows * (r + 1) / n);
+                int n = devices.size(), from = shardStart(rows, r, n), to = shardStart(rows, r + 1, n);
                 for (Tensor p : params.get(r)) p.zeroGrad();
                 Tensor xs = x.narrow(0, from, to - from).to(d), ts = target.narrow(0, from, to - from).to(d);
                 Tensor loss = lossFn.apply(models.get(r).forward(xs), ts);

@@ -142,7 +142,7 @@ public final class SparkTrainer {
         return this;
     }
 
-    /** Seeds the shuffling and each worker's random stream (worker r: seed + 2 + 1000 r, as replica r in tessera train). */
+    /** Seeds the shuffling and each worker's random stream (worker r: {@code DataParallel.replicaStream(seed, r)}, replica r's in tessera train). */
     public SparkTrainer seed(long seed) {
         this.seed = seed;
         return this;

@@ -202,8 +202,8 @@ final class TrainingTask<T> extends AbstractFunction1<scala.collection.Iterator<
             Device device = resolveDevice();
             data = plan.open(partition, device, rank, s.workers(), s.batch(), s.seed(), s.shuffle());
             streams.putAll(data.streams);
-            Rng random = new Rng(s.seed() + 2 + 1000L * rank);
-            streams.put(rank == 0 ? "dropout" : "dropout." + rank, random);
+            Rng random = DataParallel.replicaStream(s.seed(), rank);    // replica r's masks in tessera train --devices
+            streams.put(DataParallel.replicaStreamName(rank), random);
             model = modelFactory.create(device, random);
             params = model.parameters();
             for (var p : model.namedParameters().entrySet()) {

@@ -13,6 +13,7 @@ import org.tessera.Rng;
 import org.tessera.Tensor;
 import org.tessera.data.Batch;
 import org.tessera.data.DataLoader;
+import org.tessera.parallel.DataParallel;
 
 /**
  * What one worker trains on, step by step: its shard of each global batch, the weight of the shard's mean loss (its
@@ -57,9 +58,9 @@ abstract class WorkerData implements AutoCloseable {
     @Override
     public abstract void close();
 
-    /** Rows [from, to) of {@code rows}: worker r's contiguous share, as {@code DataParallel} cuts a batch. */
+    /** Where worker r's contiguous share of {@code rows} starts: as {@code DataParallel} cuts a batch. */
     static int from(long rows, int r, int workers) {
-        return (int) (rows * r / workers);
+        return DataParallel.shardStart(rows, r, workers);
     }
 
     /** Every worker trains on its own partition, in local batches that make up one global batch per step. */

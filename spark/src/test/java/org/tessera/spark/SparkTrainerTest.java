@@ -93,7 +93,7 @@ class SparkTrainerTest {
     /** What tessera train --devices cpu:1,cpu:1 computes: DataParallel over the same shuffled batches. */
     private static Map<String, float[]> dataParallel(int epochs, boolean cosine, List<Double> losses) {
         Device cpu1 = Device.of("cpu:1");
-        try (DataParallel<Sequential> dp = new DataParallel<>(List.of(cpu1, cpu1), (d, r) -> model(d, new Rng(SEED + 2 + 1000L * r)),
+        try (DataParallel<Sequential> dp = new DataParallel<>(List.of(cpu1, cpu1), (d, r) -> model(d, DataParallel.replicaStream(SEED, r)),
                 SparkTrainerTest::adam); Tensor x = Tensor.of(cpu1, xs, N, FEATURES); Tensor y = Tensor.of(cpu1, ys, N)) {
             DataLoader loader = new DataLoader(x, y, BATCH, true, new Rng(SEED + 1));
             LRSchedule schedule = cosine ? new CosineLR(dp.optimizer(), (long) epochs * loader.batches()) : null;
@@ -152,7 +152,7 @@ class SparkTrainerTest {
         // the same batches in process: replica r draws worker r's dropout masks (stream seed + 2 + 1000 r)
         Device cpu1 = Device.of("cpu:1");
         int steps = 100 / 16;   // 6 whole batches per partition; rows 96..99 wait
-        try (DataParallel<Sequential> dp = new DataParallel<>(List.of(cpu1, cpu1), (d, rr) -> model(d, new Rng(SEED + 2 + 1000L * rr)),
+        try (DataParallel<Sequential> dp = new DataParallel<>(List.of(cpu1, cpu1), (d, rr) -> model(d, DataParallel.replicaStream(SEED, rr)),
                 SparkTrainerTest::adam)) {
             for (int e = 0; e < 2; e++) {
                 for (int s = 0; s < steps; s++) {
