@@ -12,16 +12,12 @@ import jdk.incubator.vector.VectorSpecies;
  * [200,1000]^T x [1000,784] 180 -> 226, [128,784]x[512,784]^T 189 -> 235, [64,256]x[256,256]^T 174 -> 187; one
  * thread: 1024^3 119 -> 153.
  *
- * <p>C1 cannot compile it (too many virtual registers), so the class excludes its {@code run} from C1 before first use
- * ({@link JitDirectives}), and the backend multiplies with the 8 x 2 kernel until this one has been measured faster
+ * <p>C1 cannot compile it (too many virtual registers), so {@link JitDirectives} excludes its {@code run} from C1 before
+ * first use, and the backend multiplies with the 8 x 2 kernel until this one has been measured faster
  * ({@link KernelPromotion}): until C2 compiles it, it runs interpreted. Accumulators written out, not in an array: vectors in
  * an array are objects to C2. Loaded only through {@link SimdSupport}; the body is generated (a k step per row).
  */
 final class SimdKernel12x2 extends SimdTwoVectorKernel {
-    static {
-        JitDirectives.excludeFromC1(SimdKernel12x2.class, "run");
-    }
-
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final int MR = 12;
