@@ -968,11 +968,14 @@ public final class Tensor implements AutoCloseable {
         });
     }
 
-    /** The largest element; its gradient goes to the first position holding it. NaN wins, as in PyTorch. */
-    public Tensor max() { return pickAll(ReduceOp.MAX, ReduceOp.ARGMAX, "max"); }
+    /**
+     * The largest element. NaN wins, as in PyTorch. Its gradient is shared evenly by every element equal to it (by
+     * every NaN when it is NaN), as PyTorch's; {@link #max(int, boolean)} gives it to one element per slice instead.
+     */
+    public Tensor max() { return pickAll(ReduceOp.MAX, "max"); }
 
-    /** The smallest element; its gradient goes to the first position holding it. */
-    public Tensor min() { return pickAll(ReduceOp.MIN, ReduceOp.ARGMIN, "min"); }
+    /** The smallest element; NaN wins, and ties share the gradient evenly, as {@link #max()}. */
+    public Tensor min() { return pickAll(ReduceOp.MIN, "min"); }
 
     /** Largest values along {@code dim}; the gradient goes to the first maximum of each slice (as PyTorch's indices). */
     public Tensor max(int dim, boolean keepDim) { return pickDim(ReduceOp.MAX, ReduceOp.ARGMAX, "max", dim, keepDim); }
@@ -986,24 +989,19 @@ public final class Tensor implements AutoCloseable {
     /** Index (I32) of the first minimum along {@code dim}; not differentiable. */
     public Tensor argmin(int dim) { return pickIndex(ReduceOp.ARGMIN, "argmin", dim); }
 
-    private Tensor pickAll(ReduceOp valueOp, ReduceOp indexOp, String name) {
+    private Tensor pickAll(ReduceOp valueOp, String name) {
         checkOpen();
         checkDTypeFor(name, true);
         if (numel() == 0) throw new IllegalArgumentException(name + " of an empty tensor " + Shapes.str(shape));
         Tensor out = empty(device, dtype(), new int[0]);
         int[] keep = Shapes.ones(shape.length);
         be().reduce(valueOp, strided(), keepDimView(out, keep));
-        if (!GradMode.isEnabled() || !requiresGrad()) return record(name, out, new Tensor[] {this}, NONE, NO_ROLES, null);
-        Tensor index = empty(device, DType.I32, new int[] {1});
-        be().reduce(indexOp, strided(), keepDimView(index, keep));
-        int[] inShape = shape;
-        Tensor result = record(name, out, new Tensor[] {this}, new Tensor[] {index}, new String[] {indexOp.name().toLowerCase(java.util.Locale.ROOT)}, (g, s, needs) -> {
-            Tensor dx = zeros(g.device, g.dtype(), Shapes.numel(inShape));
-            g.be().scatterAdd(g.reshape(1).strided(), 0, s[0].strided(), dx.strided());
-            return new Tensor[] {dx.reshape(inShape)};
+        // PyTorch's evenly_distribute_backward: every element equal to the result (every NaN where it is NaN) gets
+        // the same share of the gradient, so ties split it; tensor ops, so the rule reads as its formula
+        return record(name, out, new Tensor[] {this}, new Tensor[] {this, out}, new String[] {"input", "result"}, (g, s, needs) -> {
+            Tensor picked = s[0].binary(BinaryOp.SAME, s[1]);
+            return new Tensor[] {picked.mul(g.div(picked.sum()))};
         });
-        index.close();
-        return result;
     }
 
     private Tensor pickDim(ReduceOp valueOp, ReduceOp indexOp, String name, int dim, boolean keepDim) {

@@ -22,6 +22,11 @@ public enum BinaryOp {
              "isnan(a) || isnan(b) ? a + b : a > b ? a : b > a ? b : signbit(a) ? b : a", "a < b ? (CT) 0 : a == b ? dy / 2 : dy", "a > b ? (CT) 0 : a == b ? dy / 2 : dy"),
     MINIMUM ("minimum",   true,  "ab", "ab",   Math::min,              (dy, a, b) -> a > b ? 0 : a == b ? dy / 2 : dy, (dy, a, b) -> a < b ? 0 : a == b ? dy / 2 : dy,
              "isnan(a) || isnan(b) ? a + b : a < b ? a : b < a ? b : signbit(a) ? a : b", "a > b ? (CT) 0 : a == b ? dy / 2 : dy", "a < b ? (CT) 0 : a == b ? dy / 2 : dy"),
+    // 1 where a equals b or both are NaN, else 0; no gradient. Which elements a full max() or min() picked (the
+    // NaNs where the result is NaN), so their gradient is spread evenly over ties, as PyTorch's
+    // evenly_distribute_backward does. Floats only (backward of a float reduction).
+    SAME    ("same",      false, "",   "",     (a, b) -> a == b || a != a && b != b ? 1 : 0, (dy, a, b) -> 0,   (dy, a, b) -> 0,
+             "a == b || (isnan(a) && isnan(b)) ? (CT) 1 : (CT) 0", "(CT) 0", "(CT) 0"),
     // Binary cross-entropy of logits a against targets b, per element, stable for any magnitude:
     // (1 - b) a + m + log(e^-m + e^(-a-m)), m = max(-a, 0): PyTorch's form term by term, so the same values (NaN at
     // a = -Inf included); its own gradient sigmoid(a) - b (0.5 - b at a = 0, where relu and abs would give -b), and

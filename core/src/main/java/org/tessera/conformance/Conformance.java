@@ -75,7 +75,9 @@ public final class Conformance {
             new BinaryCase("div", BinaryOp.DIV, Tensor::div),
             new BinaryCase("maximum", BinaryOp.MAXIMUM, Tensor::maximum),
             new BinaryCase("minimum", BinaryOp.MINIMUM, Tensor::minimum),
-            new BinaryCase("bceWithLogits", BinaryOp.BCE_WITH_LOGITS, (a, b) -> a.binary(BinaryOp.BCE_WITH_LOGITS, b)));
+            new BinaryCase("bceWithLogits", BinaryOp.BCE_WITH_LOGITS, (a, b) -> a.binary(BinaryOp.BCE_WITH_LOGITS, b)),
+            // all zeros on a and b (no ties there); KINKS exercises it where it matters, through max() and min()
+            new BinaryCase("same", BinaryOp.SAME, (a, b) -> a.binary(BinaryOp.SAME, b)));
 
     /** A reduction case: reference key (reduce.KEY.y / .dx / .g) and the call. */
     public record ReductionCase(String key, Function<Tensor, Tensor> f) {}
@@ -107,6 +109,58 @@ public final class Conformance {
             new ReductionCase("std1", x -> x.std(1, false)),
             new ReductionCase("std0k", x -> x.std(0, true)),
             new ReductionCase("std1Biased", x -> x.std(1, false, false)));
+
+    /**
+     * Ops at ties and kinks, where the derivative does not exist and PyTorch 1.13 picks one (ties.INPUT.KEY.y / .g /
+     * .dx, and .dy for the second operand ties.y): full max/min share the gradient evenly over ties (and over NaNs
+     * when the result is NaN), max/min over a dim give it to the first extreme (the NaN), relu and leaky relu give 0
+     * at 0 (slope at 0 for leaky relu), abs gives 0 at 0, clamp passes it at both bounds, maximum/minimum split a tie
+     * in half. {@code onNaNs}: also run on ties.nan.
+     */
+    public record KinkCase(String key, BiFunction<Tensor, Tensor, Tensor> f, boolean onNaNs) {}
+
+    public static final List<KinkCase> KINKS = List.of(
+            new KinkCase("max", (x, y) -> x.max(), true),
+            new KinkCase("min", (x, y) -> x.min(), true),
+            new KinkCase("max0", (x, y) -> x.max(0, false), true),
+            new KinkCase("max1", (x, y) -> x.max(1, false), true),
+            new KinkCase("min0", (x, y) -> x.min(0, false), true),
+            new KinkCase("min1k", (x, y) -> x.min(1, true), true),
+            new KinkCase("relu", (x, y) -> x.relu(), false),
+            new KinkCase("abs", (x, y) -> x.abs(), false),
+            new KinkCase("clamp", (x, y) -> x.clamp(-1.0, 1.5), false),
+            new KinkCase("leakyRelu", (x, y) -> x.leakyRelu(0.1), false),
+            new KinkCase("maximum", Tensor::maximum, false),
+            new KinkCase("minimum", Tensor::minimum, false));
+
+    /** Runs {@link #KINKS} and the arg-extremes at ties on one device and dtype; returns the comparisons made. */
+    public static int checkKinks(Device d, DType t) {
+        int checks = 0;
+        for (String input : List.of("x", "nan")) {
+            for (KinkCase c : KINKS) {
+                if (input.equals("nan") && !c.onNaNs()) continue;
+                String key = "ties." + input + "." + c.key();
+                Tensor x = Reference.tensor("ties." + input, d, t).requiresGrad(true);
+                Tensor y = Reference.tensor("ties.y", d, t).requiresGrad(true);
+                Tensor out = c.f().apply(x, y);
+                out.backward(Reference.tensor(key + ".g", d, t));
+                check(key + ".y", out);
+                check(key + ".dx", x.grad());
+                checks += 2;
+                if (Reference.has(key + ".dy")) {
+                    check(key + ".dy", y.grad());
+                    checks++;
+                }
+            }
+            Tensor x = Reference.tensor("ties." + input, d, t);
+            for (int dim = 0; dim < 2; dim++) {
+                check("ties." + input + ".argmax" + dim, Reference.values("ties." + input + ".argmax" + dim), x.argmax(dim).toDoubleArray(), 0);
+                check("ties." + input + ".argmin" + dim, Reference.values("ties." + input + ".argmin" + dim), x.argmin(dim).toDoubleArray(), 0);
+                checks += 2;
+            }
+        }
+        return checks;
+    }
 
     /** matmul.KEY.a / .b / .g / .y / .da / .db: matrix, batched, broadcast, vector cases. */
     public static final List<String> MATMUL = List.of("mm", "bmm", "broadcast", "broadcast2", "dot", "mv", "vm");
@@ -192,6 +246,7 @@ public final class Conformance {
         }
         for (ReductionCase r : REDUCTIONS) out.add(reduction("reduce", r));
         for (ReductionCase r : MOMENTS) out.add(reduction("moments", r));
+        out.add(new Case("ties and kinks", Conformance::checkKinks));
         for (int dim = 0; dim < 2; dim++) {
             for (boolean log : new boolean[] {false, true}) {
                 String key = (log ? "logSoftmax" : "softmax") + dim;

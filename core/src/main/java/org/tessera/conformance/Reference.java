@@ -30,6 +30,11 @@ public final class Reference {
         return e;
     }
 
+    /** Whether torch.txt has an entry for {@code key}. */
+    public static boolean has(String key) {
+        return ENTRIES.containsKey(key);
+    }
+
     public static double[] values(String key) {
         return get(key).values().clone();
     }

@@ -163,6 +163,15 @@ class OpConformanceTest {
         Assertions2.gradCheck(in -> c.f().apply(in.get(1).expand(3, 2, 4), in.get(0)), List.of(a, b));
     }
 
+    // ---- ties and kinks (the table and its check live in Conformance, shared with tessera selftest) ----
+
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("org.tessera.tests.Devices#withFloatDtypes")
+    void tiesAndKinksAsPyTorch(Device d, DType t) {
+        // 12 cases on ties.x (2 checks each, 2 more for maximum/minimum's second operand), 6 on ties.nan, 8 arg-extremes
+        assertEquals(46, org.tessera.conformance.Conformance.checkKinks(d, t));
+    }
+
     // ---- reductions ----
 
     @ParameterizedTest(name = "{1} {0}")
