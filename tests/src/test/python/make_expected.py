@@ -99,14 +99,19 @@ for name, fn in {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": to
     put(f"binary.{name}.db", tb.grad)
 
 # ---- reductions of x [3, 4] ----
-def reduction(name, fn, upstream_shape_fn):
-    t = x.clone().requires_grad_(True)
+def forward_backward(prefix, inp, fn, shift):
+    """prefix.y = fn(inp), prefix.g an upstream gradient of y's shape (0.75 for a scalar), prefix.dx the gradient."""
+    t = inp.clone().requires_grad_(True)
     y = fn(t)
-    up = fixed(tuple(y.shape), -1.0, 1.0, shift=0.9) if y.dim() > 0 else torch.tensor(0.75)
+    up = fixed(tuple(y.shape), -1.0, 1.0, shift=shift) if y.dim() > 0 else torch.tensor(0.75)
     y.backward(up)
-    put(f"reduce.{name}.y", y)
-    put(f"reduce.{name}.g", up)
-    put(f"reduce.{name}.dx", t.grad)
+    put(f"{prefix}.y", y)
+    put(f"{prefix}.g", up)
+    put(f"{prefix}.dx", t.grad)
+
+
+def reduction(name, fn, upstream_shape_fn):
+    forward_backward(f"reduce.{name}", x, fn, 0.9)
 
 reduction("sum", lambda t: t.sum(), None)
 reduction("mean", lambda t: t.mean(), None)
@@ -530,13 +535,7 @@ for input_name, inp in (("x", tx), ("nan", tn)):
     for name, fn in kinks.items():
         if input_name == "nan" and name not in ("max", "min", "max0", "max1", "min0", "min1k"):
             continue
-        t = inp.clone().requires_grad_(True)
-        y = fn(t)
-        up = fixed(tuple(y.shape), -1.0, 1.0, shift=0.45) if y.dim() > 0 else torch.tensor(0.75)
-        y.backward(up)
-        put(f"ties.{input_name}.{name}.y", y)
-        put(f"ties.{input_name}.{name}.g", up)
-        put(f"ties.{input_name}.{name}.dx", t.grad)
+        forward_backward(f"ties.{input_name}.{name}", inp, fn, 0.45)
     put(f"ties.{input_name}.argmax0", inp.argmax(0))
     put(f"ties.{input_name}.argmax1", inp.argmax(1))
     put(f"ties.{input_name}.argmin0", inp.argmin(0))
