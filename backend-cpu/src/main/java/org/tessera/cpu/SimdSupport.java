@@ -15,11 +15,11 @@ import org.slf4j.LoggerFactory;
  */
 final class SimdSupport {
     private static final Logger LOG = LoggerFactory.getLogger(SimdSupport.class);
-    /** The kernel every product can use from the first call: it compiles at every JIT tier. */
     static {
         JitDirectives.install();   // before any Vector API class of ours loads: in place for the first compile
     }
 
+    /** The kernel every product can use from the first call: it compiles at every JIT tier. */
     private static final MicroKernel KERNEL = choose();
     /** The kernel products use now: KERNEL, until {@link KernelPromotion} measured {@link #candidate()} faster. */
     private static volatile MicroKernel current = KERNEL;
