@@ -13,10 +13,14 @@ import torch
 torch.set_default_dtype(torch.float64)
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "core", "src", "main", "resources", "org", "tessera", "conformance", "torch.txt")
 lines = []
+written = {}
 
 
 def put(key, t):
     t = torch.as_tensor(t).detach().to(torch.float64)
+    if t._is_zerotensor():      # PyTorch's storage-less zeros (second derivatives of piecewise-linear ops)
+        t = torch.zeros(t.shape)
+    written[key] = t.clone()
     shape = ",".join(str(s) for s in t.shape) if t.dim() > 0 else "scalar"
     lines.append(f"{key} {shape} " + " ".join(repr(float(v)) for v in t.reshape(-1).tolist()))
 
@@ -546,6 +550,97 @@ for name, fn in (("maximum", torch.maximum), ("minimum", torch.minimum)):
     b = ty.clone().requires_grad_(True)
     fn(a, b).backward(fixed((3, 4), -1.0, 1.0, shift=0.45))
     put(f"ties.x.{name}.dy", b.grad)
+
+# ---- second order: gradients made with create_graph, differentiated again (second.KEY.*) ----
+# For inputs t_i of case KEY: y = f(t), w an upstream gradient of y's shape (.w), g_i = grad(y, t_i, w) built with
+# create_graph (.g0, .g1, ...), v_i a direction of t_i's shape (.v0, ...), and the Hessian-vector product
+# h_i = d/dt_i sum_j <g_j, v_j> (.h0, ...; zeros where it does not depend on t_i). Conformance.SECOND_ORDER runs the
+# same protocol on the same keys.
+def second_order(key, inputs, fn):
+    ts = [t.detach().clone().requires_grad_(True) for t in inputs]
+    y = fn(*ts)
+    w = fixed(tuple(y.shape), -1.0, 1.0, shift=0.37) if y.dim() > 0 else torch.tensor(0.75)
+    gs = torch.autograd.grad(y, ts, w, create_graph=True, allow_unused=True)
+    gs = [torch.zeros_like(t) if gi is None else gi for t, gi in zip(ts, gs)]
+    vs = [fixed(tuple(t.shape), -1.0, 1.0, shift=0.21 + 0.1 * i) for i, t in enumerate(ts)]
+    s = sum((gi * vi).sum() for gi, vi in zip(gs, vs))
+    hs = torch.autograd.grad(s, ts, allow_unused=True) if s.requires_grad else [None] * len(ts)
+    put(f"second.{key}.w", w)
+    for i, t in enumerate(ts):
+        put(f"second.{key}.g{i}", gs[i])
+        put(f"second.{key}.v{i}", vs[i])
+        put(f"second.{key}.h{i}", torch.zeros_like(t) if hs[i] is None else hs[i])
+
+
+for name, (inp, fn) in unary.items():
+    second_order(f"unary.{name}", [inp], fn)
+def bce_formula(p, q):
+    """Tessera's BCE_WITH_LOGITS row term by term, so PyTorch differentiates it twice (also towards the target)."""
+    m = (-p).clamp(min=0)
+    return (1 - q) * p + m + torch.log(torch.exp(-m) + torch.exp(-p - m))
+for name, fn in {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
+                 "maximum": torch.maximum, "minimum": torch.minimum, "bceWithLogits": bce_formula}.items():
+    second_order(f"binary.{name}", [written["a"], written["b"]], fn)
+second_reductions = {
+    "sum": lambda t: t.sum(), "mean": lambda t: t.mean(), "max": lambda t: t.max(), "min": lambda t: t.min(),
+    "sum0": lambda t: t.sum(0), "mean1": lambda t: t.mean(-1), "max0": lambda t: t.max(0).values,
+    "min1k": lambda t: t.min(1, keepdim=True).values, "norm": lambda t: t.norm(),
+    "var": lambda t: t.var(), "var1": lambda t: t.var(1, unbiased=False), "std": lambda t: t.std(),
+    "std0k": lambda t: t.std(0, keepdim=True),
+    "cube_sum0": lambda t: t.sum(0).pow(3.0), "cube_mean1": lambda t: t.mean(-1).pow(3.0),
+    "cube_max0": lambda t: t.max(0).values.pow(3.0),
+}
+for name, fn in second_reductions.items():
+    second_order(f"reduce.{name}", [written["x"]], fn)
+for dim in (0, 1):
+    second_order(f"softmax{dim}", [written["x"]], lambda t, d=dim: torch.softmax(t, d))
+    second_order(f"logSoftmax{dim}", [written["x"]], lambda t, d=dim: torch.log_softmax(t, d))
+for name in ("mm", "bmm", "broadcast", "broadcast2", "dot", "mv", "vm"):
+    second_order(f"matmul.{name}", [written[f"matmul.{name}.a"], written[f"matmul.{name}.b"]], lambda p, q: p @ q)
+# linear ops followed by a cube, so that the second derivative runs back through their backward's own backward
+gather_index = torch.tensor([[0, 3], [2, 2], [1, 0]])
+shapes = {
+    "gather": lambda t: t.gather(1, gather_index).pow(3.0),
+    "indexSelect0": lambda t: t.index_select(0, torch.tensor([2, 0, 2, 1])).pow(3.0),
+    "indexSelect1": lambda t: t.index_select(1, torch.tensor([3, 1])).pow(3.0),
+    "narrow": lambda t: t.narrow(1, 1, 2).pow(3.0),
+    "cat": lambda t: torch.cat([t, t.narrow(0, 1, 2)], 0).pow(3.0),
+    "expand": lambda t: t.narrow(0, 0, 1).expand(3, 4).pow(3.0),
+    "permute": lambda t: t.reshape(3, 2, 2).permute(2, 0, 1).pow(3.0),
+    "transposeCopy": lambda t: t.t().contiguous().pow(3.0),
+    "broadcastMul": lambda t: (t * t.narrow(0, 0, 1)).pow(2.0),
+}
+for name, fn in shapes.items():
+    second_order(f"shape.{name}", [written["gather.src"]], fn)
+second_order("crossEntropy", [written["ce.logits"]],
+             lambda t: torch.nn.functional.cross_entropy(t, written["ce.labels"].long(), reduction="none"))
+def exp_then_scale_view(t):
+    """An in-place change through a view of a non-leaf: its copySlices node's backward is differentiated."""
+    y = t.pow(2.0)          # saves its input, not its output, so the in-place change below is allowed
+    y[:, 1:3].mul_(t[:, 1:3])
+    return y
+second_order("inplaceView", [written["x"]], exp_then_scale_view)
+# a small MLP, every parameter and the input at once: the mixed second derivatives too
+mlp_x = fixed((5, 4), -1.5, 1.5, shift=0.13)
+mlp_w1 = fixed((3, 4), -0.9, 0.9, shift=0.29)
+mlp_b1 = fixed((3,), -0.3, 0.3, shift=0.41)
+mlp_w2 = fixed((2, 3), -1.1, 1.1, shift=0.53)
+mlp_labels = torch.tensor([1, 0, 0, 1, 1])
+for k, v in (("x", mlp_x), ("w1", mlp_w1), ("b1", mlp_b1), ("w2", mlp_w2), ("labels", mlp_labels)):
+    put(f"mlp.{k}", v)
+def mlp_loss(xx, w1_, b1_, w2_):
+    h1 = torch.tanh(xx @ w1_.t() + b1_)
+    return torch.nn.functional.cross_entropy(h1 @ w2_.t(), mlp_labels)
+second_order("mlp", [mlp_x, mlp_w1, mlp_b1, mlp_w2], mlp_loss)
+# a gradient penalty (WGAN-GP style): loss + ||d loss / d x||^2, then its gradient towards the parameters
+pts = [t.clone().requires_grad_(True) for t in (mlp_x, mlp_w1, mlp_b1, mlp_w2)]
+base = mlp_loss(*pts)
+(gx,) = torch.autograd.grad(base, [pts[0]], create_graph=True)
+penalised = base + gx.pow(2.0).sum()
+penalised.backward()
+put("penalty.loss", penalised)
+for k, t in zip(("x", "w1", "b1", "w2"), pts):
+    put(f"penalty.d{k}", t.grad)
 
 with open(OUT, "w") as f:
     f.write("# generated by tests/src/test/python/make_expected.py with torch " + torch.__version__ + "\n")

@@ -514,7 +514,17 @@ public final class Tensor implements AutoCloseable {
     }
 
     public void backward(Tensor gradient, boolean retainGraph) {
-        Autograd.backward(this, gradient, retainGraph);
+        Autograd.backward(this, gradient, retainGraph, false);
+    }
+
+    /**
+     * {@link #backward(Tensor, boolean)} that, with {@code createGraph}, records the backward pass itself: the
+     * gradients accumulated into leaves then have a history of their own and can be differentiated again (double
+     * backward: Hessian-vector products, gradient penalties), as PyTorch's {@code create_graph=True}. Pass
+     * {@code retainGraph} true too when the new graph will be differentiated through this one's nodes again.
+     */
+    public void backward(Tensor gradient, boolean retainGraph, boolean createGraph) {
+        Autograd.backward(this, gradient, retainGraph, createGraph);
     }
 
     /**
@@ -531,6 +541,15 @@ public final class Tensor implements AutoCloseable {
     }
 
     private boolean addIntoGrad(Tensor g, boolean mayAdopt) {
+        if (GradMode.isEnabled() && g.requiresGrad()) {
+            // a backward with createGraph: the gradient keeps its history, and a later one adds out of place
+            // (PyTorch's AccumulateGrad under create_graph), so neither graph is cut
+            Tensor old = grad;
+            grad = Scope.untrack(old == null ? g.alias() : old.add(g));
+            if (old != null && !gradShared) old.close();
+            gradShared = false;
+            return false;
+        }
         try (var off = Autograd.noGrad()) {
             if (grad == null) {
                 gradShared = false;
@@ -562,8 +581,20 @@ public final class Tensor implements AutoCloseable {
 
     /** Records the op that produced {@code out} when grad mode is on and an input requires grad; checks anomalies. */
     private static Tensor record(String op, Tensor out, Tensor[] inputs, Tensor[] saved, String[] roles, Node.Vjp vjp) {
+        return record(op, out, inputs, saved, roles, vjp, true);
+    }
+
+    /**
+     * {@link #record} of a gradient computed inside a backward pass ({@code isForward} false): anomaly mode checks it
+     * where the engine receives it, naming the op whose backward made it, not here.
+     */
+    private static Tensor recordGradient(String op, Tensor out, Tensor[] inputs, Tensor[] saved, String[] roles, Node.Vjp vjp) {
+        return record(op, out, inputs, saved, roles, vjp, false);
+    }
+
+    private static Tensor record(String op, Tensor out, Tensor[] inputs, Tensor[] saved, String[] roles, Node.Vjp vjp, boolean isForward) {
         boolean anomaly = GradMode.anomalyDetection();
-        if (anomaly && !out.allFinite()) {
+        if (anomaly && isForward && !out.allFinite()) {
             throw new IllegalStateException("anomaly: op '" + op + "' produced NaN or Inf in its output of shape "
                     + Shapes.str(out.shape) + "; created at " + userFrame());
         }
@@ -577,14 +608,36 @@ public final class Tensor implements AutoCloseable {
             }
         }
         if (!any) return out;
+        // each saved tensor is held with its history, as PyTorch's SavedVariable: a backward run with createGraph
+        // records its formulas against them, so the gradient is itself differentiable (the saved output's history
+        // is this very node)
         Tensor[] aliases = new Tensor[saved.length];
         for (int i = 0; i < saved.length; i++) {
             Tensor s = saved[i];
             aliases[i] = s == null ? null : s.alias(s.shape, s.strides, s.offset, false);
+            if (s != null && s != out) aliases[i].takeHistoryOf(s);
         }
         out.gradFn = Node.op(op, out.shape, edges, aliases, roles, vjp, anomaly ? userFrame() : null);
         out.requiresGrad = true;
+        for (int i = 0; i < saved.length; i++) if (saved[i] == out) aliases[i].takeHistoryOf(out);
         return out;
+    }
+
+    /** Gives this handle {@code t}'s place in the graph: its producing op, or for a leaf that requires grad its accumulator. */
+    private void takeHistoryOf(Tensor t) {
+        gradFn = t.gradFn();
+        requiresGrad = t.requiresGrad();
+        accumulator = gradFn == null && requiresGrad ? t.gradientEdge() : null;
+    }
+
+    /**
+     * Another handle on this tensor's data with the same history: autograd treats it as this tensor (a gradient
+     * flowing into it flows into this one's op or leaf). Each handle is closed on its own, as a view is.
+     */
+    public Tensor alias() {
+        Tensor h = alias(shape, strides, offset, true);
+        h.takeHistoryOf(this);
+        return h;
     }
 
     /** The first stack frame outside Tessera's own packages: where user code called the op. */
@@ -656,12 +709,24 @@ public final class Tensor implements AutoCloseable {
         };
         return record(name, out, new Tensor[] {this}, saved == null ? NONE : new Tensor[] {saved},
                 new String[] {op.saves() == UnaryOp.Saves.Y ? "output" : "input"},
-                (g, s, needs) -> {
-                    Tensor dx = empty(g.device, g.dtype(), g.shape);
-                    g.be().unaryBackward(op, p, q, g.strided(), s.length == 0 ? null : s[0].strided(), dx.strided());
-                    return new Tensor[] {dx};
-                });
+                (g, s, needs) -> new Tensor[] {unaryGrad(op, p, q, g, s.length == 0 ? null : s[0])});
     }
+
+    /**
+     * The gradient {@code dy · f'(s)} of a unary row by its fused backward kernel (s the saved x or y, null when the
+     * row saves nothing). Under a backward with createGraph it is recorded as an op of its own: linear in dy, so its
+     * gradient towards dy is this same kernel, and towards s the row's second derivative ({@link Curvature}).
+     */
+    static Tensor unaryGrad(UnaryOp op, double p, double q, Tensor dy, Tensor s) {
+        Tensor dx = empty(dy.device, dy.dtype(), dy.shape);
+        dy.be().unaryBackward(op, p, q, dy.strided(), s == null ? null : s.strided(), dx.strided());
+        return recordGradient(op.opName() + "Backward", dx, new Tensor[] {dy, s}, new Tensor[] {dy, s}, GRAD_ROLES,
+                (gg, sv, needs) -> new Tensor[] {
+                        needs[0] ? unaryGrad(op, p, q, gg, sv[1]) : null,
+                        needs[1] ? Curvature.unary(op, p, gg, sv[0], sv[1]) : null});
+    }
+
+    private static final String[] GRAD_ROLES = {"upstream gradient", "saved input 0", "saved input 1"};
 
     /** Applies a row of the {@link BinaryOp} table with broadcasting; the gradients are summed back to each input's shape. */
     public Tensor binary(BinaryOp op, Tensor o) {
@@ -685,12 +750,31 @@ public final class Tensor implements AutoCloseable {
                     int[][] inShapes = {shapeA, shapeB};
                     for (int i = 0; i < 2; i++) {
                         if (!needs[i]) continue;
-                        Strided a = s[0] == null ? null : s[0].broadcastTo(g.shape);
-                        Strided b = s[1] == null ? null : s[1].broadcastTo(g.shape);
-                        Tensor full = empty(g.device, g.dtype(), g.shape);
-                        g.be().binaryBackward(op, i, g.strided(), a, b, full.strided());
+                        Tensor full = binaryGrad(op, i, g, s[0], s[1]);
                         grads[i] = full.sumTo(inShapes[i]);
                         if (grads[i] != full) full.close();
+                    }
+                    return grads;
+                });
+    }
+
+    /**
+     * The gradient of operand {@code i} of a binary row in the broadcast shape of {@code dy}, by the row's fused
+     * kernel ({@code a}, {@code b}: the saved operands, null where the formula does not read one). Recorded under a
+     * backward with createGraph, as {@link #unaryGrad}: linear in dy; towards a and b the row's second derivatives.
+     */
+    private static Tensor binaryGrad(BinaryOp op, int i, Tensor dy, Tensor a, Tensor b) {
+        Tensor full = empty(dy.device, dy.dtype(), dy.shape);
+        dy.be().binaryBackward(op, i, dy.strided(), a == null ? null : a.broadcastTo(dy.shape),
+                b == null ? null : b.broadcastTo(dy.shape), full.strided());
+        return recordGradient(op.opName() + "Backward", full, new Tensor[] {dy, a, b}, new Tensor[] {dy, a, b}, GRAD_ROLES,
+                (gg, sv, needs) -> {
+                    Tensor[] grads = new Tensor[3];
+                    if (needs[0]) grads[0] = binaryGrad(op, i, gg, sv[1], sv[2]);
+                    for (int wrt = 0; wrt < 2; wrt++) {
+                        if (!needs[wrt + 1]) continue;
+                        Tensor full2 = Curvature.binary(op, i, wrt, gg, sv[0], sv[1], sv[2]);
+                        grads[wrt + 1] = full2 == null ? null : full2.sumTo(sv[wrt + 1].shape);
                     }
                     return grads;
                 });
@@ -873,8 +957,10 @@ public final class Tensor implements AutoCloseable {
         int bOffset = offset, vOffset = view.offset, extent = extent(shape, strides, offset);
         boolean dense = offset == 0 && isContiguous();
         Node[] next = {requiresGrad ? gradientEdge() : null, r.gradientEdge()};
+        UnaryOperator<Tensor> replay = view.viewReplay;
         gradFn = Node.op("copySlices", shape, next, NONE, NO_ROLES, (g, s, needs) -> {
             Backend be = g.be();
+            if (GradMode.isEnabled()) return copySlicesGradients(g, replay, needs);
             Tensor laid = zeros(g.device, g.dtype(), extent);
             Strided base = new Strided(laid.storage.buffer, bShape, bStrides, bOffset);
             Strided region = new Strided(laid.storage.buffer, vShape, vStrides, vOffset);
@@ -898,6 +984,30 @@ public final class Tensor implements AutoCloseable {
         }, GradMode.anomalyDetection() ? userFrame() : null);
         requiresGrad = true;
         historyEpoch++;
+    }
+
+    /**
+     * copySlices' gradients as differentiable ops, for a backward with createGraph: the view's region of {@code g}
+     * through the view ops that made the view ({@code replay}), and {@code g} with that region zeroed by a constant mask.
+     */
+    private static Tensor[] copySlicesGradients(Tensor g, UnaryOperator<Tensor> replay, boolean[] needs) {
+        Tensor[] grads = new Tensor[2];
+        if (needs[1]) {
+            Tensor dense = g.contiguous();
+            grads[1] = replay.apply(dense);
+            if (dense != g && dense != grads[1]) dense.close();
+        }
+        if (needs[0]) {
+            Tensor keep = ones(g.device, g.dtype(), g.shape);
+            try (var off = Autograd.noGrad()) {
+                Tensor hole = replay.apply(keep);
+                g.be().fill(hole.strided(), 0);
+                if (hole != keep) hole.close();
+            }
+            grads[0] = g.mul(keep);
+            keep.close();
+        }
+        return grads;
     }
 
     /** How many elements of storage a view spans from its start: the last element's position + 1. */
@@ -1013,11 +1123,8 @@ public final class Tensor implements AutoCloseable {
         Tensor index = empty(device, DType.I32, keep);
         be().reduce(indexOp, strided(), index.strided());
         int[] inShape = shape;
-        Tensor result = record(name, out, new Tensor[] {this}, new Tensor[] {index}, new String[] {indexOp.name().toLowerCase(java.util.Locale.ROOT)}, (g, s, needs) -> {
-            Tensor dx = zeros(g.device, g.dtype(), inShape);
-            g.be().scatterAdd(g.reshape(keep).strided(), d, s[0].strided(), dx.strided());
-            return new Tensor[] {dx};
-        });
+        Tensor result = record(name, out, new Tensor[] {this}, new Tensor[] {index}, new String[] {indexOp.name().toLowerCase(java.util.Locale.ROOT)},
+                (g, s, needs) -> new Tensor[] {scatterAdd(g.reshape(keep), d, s[0], inShape)});
         index.close();
         return result;
     }
@@ -1127,7 +1234,7 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
-    /** Sums a broadcast gradient back to {@code target} (a shape this one was broadcast from). Not recorded. */
+    /** Sums a broadcast gradient back to {@code target} (a shape this one was broadcast from); its gradient expands back. */
     Tensor sumTo(int[] target) {
         if (Arrays.equals(shape, target)) return this;
         int lead = shape.length - target.length;
@@ -1136,7 +1243,8 @@ public final class Tensor implements AutoCloseable {
         if (Arrays.equals(keep, shape)) return reshape(target);
         Tensor out = empty(device, dtype(), target);
         be().reduce(ReduceOp.SUM, strided(), keepDimView(out, keep));
-        return out;
+        int[] from = shape;
+        return record("sum", out, new Tensor[] {this}, NONE, NO_ROLES, (g, s, needs) -> new Tensor[] {g.reshape(keep).expand(from)});
     }
 
     // =====================================================================================================
@@ -1403,11 +1511,16 @@ public final class Tensor implements AutoCloseable {
         int[] sh = shape.clone();
         sh[d] = length;
         int[] inShape = shape;
-        return view("narrow", sh, strides, offset + start * strides[d], t -> t.narrow(d, start, length), (g, s, needs) -> {
-            Tensor dx = zeros(g.device, g.dtype(), inShape);
-            g.be().copy(g.strided(), dx.narrowView(d, start, length));
-            return new Tensor[] {dx};
-        });
+        return view("narrow", sh, strides, offset + start * strides[d], t -> t.narrow(d, start, length),
+                (g, s, needs) -> new Tensor[] {padded(g, inShape, d, start)});
+    }
+
+    /** A zero tensor of {@code shape} with {@code g} copied in at {@code start} along {@code d} (narrow's backward); its gradient narrows again. */
+    private static Tensor padded(Tensor g, int[] shape, int d, int start) {
+        Tensor dx = zeros(g.device, g.dtype(), shape);
+        int length = g.shape[d];
+        g.be().copy(g.strided(), dx.narrowView(d, start, length));
+        return recordGradient("narrowBackward", dx, new Tensor[] {g}, NONE, NO_ROLES, (gg, s, needs) -> new Tensor[] {gg.narrow(d, start, length)});
     }
 
     private Strided narrowView(int d, int start, int length) {
@@ -1526,15 +1639,28 @@ public final class Tensor implements AutoCloseable {
         }
         Checks.valuesBelow(index, shape[d], (value, i) -> "gather: index " + value + " (element " + i + ") is out of range for dim "
                 + dim + " of size " + shape[d] + " in input " + Shapes.str(shape));
+        return gatherChecked(d, index);
+    }
+
+    /** {@link #gather} once its arguments are checked; the gradient scatters back ({@link #scatterAdd}). */
+    private Tensor gatherChecked(int d, Tensor index) {
         Tensor out = empty(device, dtype(), index.shape);
         be().gather(strided(), d, index.strided(), out.strided());
         out.withRangeOf(this);
         int[] inShape = shape;
-        return record("gather", out, new Tensor[] {this, null}, new Tensor[] {index}, new String[] {"index"}, (g, s, needs) -> {
-            Tensor dx = zeros(g.device, g.dtype(), inShape);
-            g.be().scatterAdd(g.strided(), d, s[0].strided(), dx.strided());
-            return new Tensor[] {dx, null};
-        });
+        return record("gather", out, new Tensor[] {this, null}, new Tensor[] {index}, new String[] {"index"},
+                (g, s, needs) -> new Tensor[] {scatterAdd(g, d, s[0], inShape), null});
+    }
+
+    /**
+     * A tensor of {@code shape}, zero but for {@code src} added at {@code index} along {@code d} (the backward of
+     * gather and of max over a dim); its own gradient gathers back, so it is differentiable again.
+     */
+    private static Tensor scatterAdd(Tensor src, int d, Tensor index, int[] shape) {
+        Tensor dx = zeros(src.device, src.dtype(), shape);
+        src.be().scatterAdd(src.strided(), d, index.strided(), dx.strided());
+        return recordGradient("scatterAdd", dx, new Tensor[] {src, null}, new Tensor[] {index}, new String[] {"index"},
+                (g, s, needs) -> new Tensor[] {g.gatherChecked(d, s[0]), null});
     }
 
     /**
@@ -1553,17 +1679,27 @@ public final class Tensor implements AutoCloseable {
         int d = Shapes.dim(dim, shape.length, "indexSelect");
         Checks.valuesBelow(index, shape[d], (value, i) -> "indexSelect: index " + value + " (element " + i + ") is out of range for dim "
                 + dim + " of size " + shape[d] + " in input " + Shapes.str(shape));
+        return indexSelectChecked(d, index);
+    }
+
+    /** {@link #indexSelect} once its arguments are checked; the gradient adds rows back ({@link #indexAdd}). */
+    private Tensor indexSelectChecked(int d, Tensor index) {
         int[] outShape = shape.clone();
         outShape[d] = index.shape[0];
         Tensor out = empty(device, dtype(), outShape);
         be().indexSelect(strided(), d, index.strided(), out.strided());
         out.withRangeOf(this);
         int[] inShape = shape;
-        return record("indexSelect", out, new Tensor[] {this, null}, new Tensor[] {index}, new String[] {"index"}, (g, s, needs) -> {
-            Tensor dx = zeros(g.device, g.dtype(), inShape);
-            g.be().scatterAdd(g.strided(), d, Backend.spread(s[0].strided(), d, g.shape), dx.strided());
-            return new Tensor[] {dx, null};
-        });
+        return record("indexSelect", out, new Tensor[] {this, null}, new Tensor[] {index}, new String[] {"index"},
+                (g, s, needs) -> new Tensor[] {indexAdd(g, d, s[0], inShape), null});
+    }
+
+    /** A tensor of {@code shape}, zero but for the rows of {@code src} added into rows {@code index} along {@code d}; its gradient selects them again. */
+    private static Tensor indexAdd(Tensor src, int d, Tensor index, int[] shape) {
+        Tensor dx = zeros(src.device, src.dtype(), shape);
+        src.be().scatterAdd(src.strided(), d, Backend.spread(index.strided(), d, src.shape), dx.strided());
+        return recordGradient("indexAdd", dx, new Tensor[] {src, null}, new Tensor[] {index}, new String[] {"index"},
+                (g, s, needs) -> new Tensor[] {g.indexSelectChecked(d, s[0]), null});
     }
 
     /**
@@ -1583,11 +1719,34 @@ public final class Tensor implements AutoCloseable {
         Tensor out = empty(device, dtype(), new int[] {shape[0]});
         be().crossEntropy(strided(), labels.strided(), out.strided());
         return record("crossEntropy", out, new Tensor[] {this, null}, new Tensor[] {this, labels, out},
-                new String[] {"logits", "labels", "output"}, (g, s, needs) -> {
-                    Tensor dx = empty(g.device, g.dtype(), s[0].shape);
-                    g.be().crossEntropyBackward(s[0].strided(), s[1].strided(), s[2].strided(), g.strided(), dx.strided());
-                    return new Tensor[] {dx, null};
+                new String[] {"logits", "labels", "output"}, (g, s, needs) -> new Tensor[] {crossEntropyGrad(g, s[0], s[1], s[2]), null});
+    }
+
+    /**
+     * crossEntropy's gradient {@code (softmax(x) - onehot) dy} by the fused kernel. Recorded under a backward with
+     * createGraph: towards dy the row sums of {@code gg (p - onehot)}, towards the logits p's Jacobian applied to
+     * {@code gg dy} (softmax's own backward), with {@code p = softmax(x)} recorded.
+     */
+    private static Tensor crossEntropyGrad(Tensor dy, Tensor logits, Tensor labels, Tensor losses) {
+        Tensor dx = empty(dy.device, dy.dtype(), logits.shape);
+        dy.be().crossEntropyBackward(logits.strided(), labels.strided(), losses.strided(), dy.strided(), dx.strided());
+        return recordGradient("crossEntropyBackward", dx, new Tensor[] {dy, logits}, new Tensor[] {dy, logits, labels},
+                new String[] {"upstream gradient", "logits", "labels"}, (gg, sv, needs) -> {
+                    Tensor p = sv[1].softmax(1);
+                    return new Tensor[] {
+                            needs[0] ? gg.mul(p.sub(oneHot(sv[2], sv[1]))).sum(1, false) : null,
+                            needs[1] ? softmaxGrad(gg.mul(sv[0].unsqueeze(1)), p, 1, false) : null};
                 });
+    }
+
+    /** One-hot rows of {@code labels} in the shape and dtype of {@code logits} {@code [N, C]}: 1 at each row's label. */
+    private static Tensor oneHot(Tensor labels, Tensor logits) {
+        int n = logits.shape[0], c = logits.shape[1];
+        Tensor rows = zeros(logits.device, logits.dtype(), n, c);
+        try (Tensor ones = full(logits.device, logits.dtype(), 1, n, 1); Tensor column = labels.reshape(n, 1)) {
+            labels.be().scatterAdd(ones.strided(), 1, column.strided(), rows.strided());
+        }
+        return rows;
     }
 
     /**
@@ -1688,11 +1847,27 @@ public final class Tensor implements AutoCloseable {
         int d = Shapes.dim(dim, shape.length, name);
         Tensor out = empty(device, dtype(), shape);
         be().softmax(strided(), d, log, out.strided());
-        return record(name, out, new Tensor[] {this}, new Tensor[] {out}, new String[] {"output"}, (g, s, needs) -> {
-            Tensor dx = empty(g.device, g.dtype(), g.shape);
-            g.be().softmaxBackward(s[0].strided(), g.strided(), d, log, dx.strided());
-            return new Tensor[] {dx};
-        });
+        return record(name, out, new Tensor[] {this}, new Tensor[] {out}, new String[] {"output"},
+                (g, s, needs) -> new Tensor[] {softmaxGrad(g, s[0], d, log)});
+    }
+
+    /**
+     * softmax's (log-softmax's) gradient from its saved output y by the fused kernel: {@code y (dy - sum(dy y))}
+     * ({@code dy - e^y sum(dy)}). Recorded under a backward with createGraph: linear in dy (this kernel again), and
+     * towards y {@code gg (dy - sum(dy y)) - dy sum(gg y)} ({@code -gg e^y sum(dy)}).
+     */
+    private static Tensor softmaxGrad(Tensor dy, Tensor y, int d, boolean log) {
+        Tensor dx = empty(dy.device, dy.dtype(), dy.shape);
+        dy.be().softmaxBackward(y.strided(), dy.strided(), d, log, dx.strided());
+        return recordGradient(log ? "logSoftmaxBackward" : "softmaxBackward", dx, new Tensor[] {dy, y}, new Tensor[] {dy, y}, GRAD_ROLES,
+                (gg, sv, needs) -> {
+                    Tensor g = sv[0], out = sv[1], towardsY = null;
+                    if (needs[1]) {
+                        towardsY = log ? gg.mul(out.exp()).mul(g.sum(d, true)).neg()
+                                : gg.mul(g.sub(g.mul(out).sum(d, true))).sub(g.mul(gg.mul(out).sum(d, true)));
+                    }
+                    return new Tensor[] {needs[0] ? softmaxGrad(gg, out, d, log) : null, towardsY};
+                });
     }
 
     // =====================================================================================================

@@ -44,9 +44,18 @@ public final class Autograd {
      * {@code torch.autograd.backward}. {@link Tensor#backward} calls this.
      */
     public static void backward(Tensor root, Tensor gradient, boolean retainGraph) {
+        backward(root, gradient, retainGraph, false);
+    }
+
+    /**
+     * {@link #backward(Tensor, Tensor, boolean)} that, with {@code createGraph}, records the backward pass itself, as
+     * {@code torch.autograd.backward(..., create_graph=True)}: the gradients accumulated into the leaves keep a history
+     * and can be differentiated again. Keep {@code retainGraph} true when that second pass runs back through this graph.
+     */
+    public static void backward(Tensor root, Tensor gradient, boolean retainGraph, boolean createGraph) {
         checkRoot(root, gradient, "backward");
         Tensor seed = gradient != null ? gradient : Tensor.onesLike(root);
-        Engine.run(List.of(root.gradientEdge()), List.of(seed), retainGraph, null);
+        Engine.run(List.of(root.gradientEdge()), List.of(seed), retainGraph, createGraph, null);
         if (gradient == null) seed.close();
     }
 
@@ -76,6 +85,28 @@ public final class Autograd {
      *         lengths or a gradient's shape, dtype or device do not match
      */
     public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs, boolean retainGraph) {
+        return grad(outputs, inputs, gradOutputs, retainGraph, false);
+    }
+
+    /**
+     * {@link #grad(List, List, List, boolean)} that, with {@code createGraph}, records the backward pass, as
+     * {@code torch.autograd.grad(..., create_graph=True)}: each returned gradient has a history and requires grad
+     * (where it depends on something that does), so it can be differentiated again: Hessian-vector products
+     * ({@code grad} of {@code (g · v).sum()}), gradient penalties, derivatives of any order. Keep {@code retainGraph}
+     * true when a later pass goes back through the graph of {@code outputs} (a second derivative always does).
+     */
+    public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs, boolean retainGraph,
+                                    boolean createGraph) {
+        return grad(outputs, inputs, gradOutputs, retainGraph, createGraph, false);
+    }
+
+    /**
+     * {@link #grad(List, List, List, boolean, boolean)} where, with {@code allowUnused}, an input that no gradient
+     * reaches gets null instead of an exception, as PyTorch's {@code allow_unused=True}: an input the outputs do not
+     * depend on, or one whose only paths have a zero derivative (a gradient of relu's gradient, say).
+     */
+    public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs, boolean retainGraph,
+                                    boolean createGraph, boolean allowUnused) {
         if (outputs.isEmpty()) throw new IllegalArgumentException("Autograd.grad: no outputs");
         if (gradOutputs != null && gradOutputs.size() != outputs.size()) {
             throw new IllegalArgumentException("Autograd.grad: " + outputs.size() + " outputs but " + gradOutputs.size() + " gradOutputs");
@@ -103,7 +134,7 @@ public final class Autograd {
             capture.add(n);
             wanted.add(n);
         }
-        Map<Node, Tensor> grads = Engine.run(roots, seeds, retainGraph, capture);
+        Map<Node, Tensor> grads = Engine.run(roots, seeds, retainGraph, createGraph, capture);
         // what this call owns (gradients the engine returned, seeds it made) is handed out or closed;
         // the caller's gradOutputs are never closed and never handed back as they are
         Set<Tensor> owned = identitySet(), handedOut = identitySet(), given = identitySet();
@@ -114,13 +145,17 @@ public final class Autograd {
         List<Tensor> result = new ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) {
             Tensor g = grads.get(wanted.get(i));
+            if (g == null && allowUnused) {
+                result.add(null);
+                continue;
+            }
             if (g == null) {
                 for (Tensor t : owned) t.close();
                 throw new IllegalArgumentException("Autograd.grad: input " + i + " (shape "
                         + Arrays.toString(inputs.get(i).shape()) + ") was not used to compute the outputs");
             }
             // a dense handle of its own per input (one gradient may answer the same input listed twice)
-            Tensor r = !g.isContiguous() ? g.contiguous() : owned.contains(g) && !handedOut.contains(g) ? g : g.detach();
+            Tensor r = !g.isContiguous() ? g.contiguous() : owned.contains(g) && !handedOut.contains(g) ? g : Engine.handle(g, createGraph);
             handedOut.add(r);
             result.add(r);
         }

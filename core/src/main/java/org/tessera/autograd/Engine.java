@@ -17,6 +17,10 @@ import org.tessera.Tensor;
  * Intermediate gradients are closed as soon as they are consumed, so their memory returns to the pool (or
  * device) during the sweep rather than at GC time; the caller's root gradients and the returned gradients are
  * never closed here.
+ *
+ * <p>With {@code createGraph} the sweep runs with grad mode on, so every VJP's tensor ops are recorded like a forward
+ * pass: the gradients come out with a history of their own (double backward). Closing a consumed gradient's handle
+ * is still safe then, since the nodes that recorded it hold their own handles.
  */
 final class Engine {
     private Engine() {}
@@ -26,7 +30,7 @@ final class Engine {
      * leaf's accumulator is added into that leaf's {@code .grad} and the result is empty; otherwise leaves are left
      * untouched and the result maps each node of {@code capture} that was reached to its gradient.
      */
-    static Map<Node, Tensor> run(List<Node> roots, List<Tensor> rootGrads, boolean retainGraph, Set<Node> capture) {
+    static Map<Node, Tensor> run(List<Node> roots, List<Tensor> rootGrads, boolean retainGraph, boolean createGraph, Set<Node> capture) {
         List<Node> order = topologicalOrder(roots);
         Set<Node> needed = capture == null ? null : needed(order, capture);
         Set<Tensor> callerOwned = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -34,7 +38,7 @@ final class Engine {
         Map<Node, Tensor> pending = new IdentityHashMap<>();
         for (int i = 0; i < roots.size(); i++) addInto(pending, roots.get(i), rootGrads.get(i), callerOwned);
         Map<Node, Tensor> result = new IdentityHashMap<>();
-        boolean before = GradMode.set(false);
+        boolean before = GradMode.set(createGraph);
         try {
             for (int k = order.size() - 1; k >= 0; k--) {
                 Node node = order.get(k);
@@ -62,7 +66,7 @@ final class Engine {
                 for (int i = 0; i < next.length; i++) {
                     if (!needs[i] || inputGrads[i] == null) continue;
                     // every pending gradient is its own handle, so closing one never frees another
-                    if (inputGrads[i] == g || appearsBefore(inputGrads, i)) inputGrads[i] = inputGrads[i].detach();
+                    if (inputGrads[i] == g || appearsBefore(inputGrads, i)) inputGrads[i] = handle(inputGrads[i], createGraph);
                     if (GradMode.anomalyDetection() && !inputGrads[i].allFinite()) {
                         throw new IllegalStateException("anomaly: the backward of '" + node.op()
                                 + "' produced NaN or Inf in the gradient of its input " + i
@@ -77,6 +81,11 @@ final class Engine {
             GradMode.set(before);
         }
         return result;
+    }
+
+    /** Another handle on {@code t}: with its history when the backward is being recorded, else detached. */
+    static Tensor handle(Tensor t, boolean createGraph) {
+        return createGraph ? t.alias() : t.detach();
     }
 
     private static void addInto(Map<Node, Tensor> pending, Node n, Tensor g, Set<Tensor> callerOwned) {

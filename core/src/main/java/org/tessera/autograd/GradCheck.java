@@ -57,6 +57,59 @@ public final class GradCheck {
         }
     }
 
+    /**
+     * A second-order check, as {@code torch.autograd.gradgradcheck}: {@link #check} applied to the function that maps the
+     * inputs to the gradient of {@code Σ w ⊙ f} (fixed random weights w), made with createGraph and flattened into one
+     * vector. Its analytic gradient is a double backward through {@code f}; the numeric one, finite differences of
+     * first-order gradients. Returns true or throws {@link Mismatch}, naming the input and element.
+     */
+    public static boolean checkSecondOrder(Function<List<Tensor>, Tensor> f, List<Tensor> inputs) {
+        return check(firstOrderGradient(f), inputs, DEFAULT_EPS, DEFAULT_ATOL, DEFAULT_RTOL);
+    }
+
+    /** The second-order comparison behind {@link #checkSecondOrder}, as a {@link Report}. */
+    public static Report reportSecondOrder(Function<List<Tensor>, Tensor> f, List<Tensor> inputs, double eps, double atol, double rtol) {
+        return report(firstOrderGradient(f), inputs, eps, atol, rtol);
+    }
+
+    /**
+     * {@code x -> grad(Σ w ⊙ f(x), x)}, every input that requires grad's gradient flattened and concatenated (zeros for
+     * an input the output does not depend on), recorded so that it can be differentiated again. Inputs that arrive
+     * without requires-grad (the finite-difference evaluations run under noGrad) are differentiated through copies.
+     */
+    private static Function<List<Tensor>, Tensor> firstOrderGradient(Function<List<Tensor>, Tensor> f) {
+        return in -> {
+            try (var on = Autograd.enableGrad()) {
+                List<Tensor> xs = new ArrayList<>(), wrt = new ArrayList<>();
+                for (Tensor t : in) {
+                    Tensor x = t.requiresGrad() || !t.dtype().isFloating() ? t : t.detach().requiresGrad(true);
+                    xs.add(x);
+                    if (x.requiresGrad()) wrt.add(x);
+                }
+                Tensor out = f.apply(xs);
+                Tensor weights = Tensor.rand(out.device(), DType.F64, new Rng(4321), out.shape()).add(0.5);
+                Tensor loss = out.mul(weights).sum();
+                List<Tensor> flat = new ArrayList<>();
+                for (Tensor g : gradientsOrZeros(loss, wrt)) flat.add(g.reshape(-1));
+                return Tensor.cat(flat, 0);
+            }
+        };
+    }
+
+    /**
+     * The gradient of {@code loss} towards each of {@code wrt}, recorded (createGraph); zeros for an input that it does
+     * not depend on, as PyTorch's checks treat an unused input (a linear function's gradient depends on nothing).
+     */
+    private static List<Tensor> gradientsOrZeros(Tensor loss, List<Tensor> wrt) {
+        List<Tensor> grads = loss.requiresGrad() ? Autograd.grad(List.of(loss), wrt, null, true, true, true) : null;
+        List<Tensor> out = new ArrayList<>();
+        for (int i = 0; i < wrt.size(); i++) {
+            Tensor g = grads == null ? null : grads.get(i);
+            out.add(g != null ? g : Tensor.zeros(wrt.get(i).device(), wrt.get(i).dtype(), wrt.get(i).shape()));
+        }
+        return out;
+    }
+
     public static Report report(Function<List<Tensor>, Tensor> f, List<Tensor> inputs, double eps, double atol, double rtol) {
         for (int i = 0; i < inputs.size(); i++) {
             Tensor in = inputs.get(i);
@@ -73,7 +126,7 @@ public final class GradCheck {
         List<Tensor> wrt = new ArrayList<>();
         for (Tensor l : leaves) if (l.requiresGrad()) wrt.add(l);
         if (wrt.isEmpty()) throw new IllegalArgumentException("GradCheck: no input requires grad");
-        List<Tensor> analytic = Autograd.grad(List.of(loss), wrt);
+        List<Tensor> analytic = gradientsOrZeros(loss, wrt);
         int a = 0, elements = 0, worstInput = -1, worstElement = -1;
         double maxAbs = 0, worst = 0, worstAnalytic = 0, worstNumeric = 0;
         for (int i = 0; i < leaves.size(); i++) {

@@ -10,6 +10,7 @@ import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.Scope;
 import org.tessera.Tensor;
+import org.tessera.autograd.Autograd;
 import org.tessera.autograd.GradCheck;
 import org.tessera.backend.BinaryOp;
 import org.tessera.backend.UnaryOp;
@@ -165,6 +166,127 @@ public final class Conformance {
     /** matmul.KEY.a / .b / .g / .y / .da / .db: matrix, batched, broadcast, vector cases. */
     public static final List<String> MATMUL = List.of("mm", "bmm", "broadcast", "broadcast2", "dot", "mv", "vm");
 
+    /**
+     * A second-order case (second.KEY.*): {@code f} of the reference tensors named by {@code inputs}, every one of which
+     * requires grad. {@link #checkSecondOrder} runs make_expected.py's protocol on it: the gradients built with
+     * createGraph against upstream {@code .w}, then the Hessian-vector product with directions {@code .v0, .v1, ...}.
+     */
+    public record SecondOrderCase(String key, List<String> inputs, Function<List<Tensor>, Tensor> f) {
+        @Override
+        public String toString() {
+            return key;
+        }
+    }
+
+    /**
+     * Every differentiable op differentiated twice, against PyTorch: the unary and binary rows (SAME, which has no
+     * gradient, apart), reductions and moments, softmax, matmul, the linear shape and indexing ops each followed by
+     * a cube (so the second derivative runs back through their backward's own backward), the fused cross-entropy,
+     * an in-place change through a view, and a small MLP with its input and every parameter at once.
+     */
+    public static final List<SecondOrderCase> SECOND_ORDER = secondOrderCases();
+
+    private static List<SecondOrderCase> secondOrderCases() {
+        List<SecondOrderCase> out = new ArrayList<>();
+        for (UnaryCase c : UNARY) out.add(new SecondOrderCase("unary." + c.key, List.of(c.input), in -> c.f.apply(in.get(0))));
+        for (BinaryCase c : BINARY) {
+            if (c.op != BinaryOp.SAME) out.add(new SecondOrderCase("binary." + c.key, List.of("a", "b"), in -> c.f.apply(in.get(0), in.get(1))));
+        }
+        List<ReductionCase> reductions = List.of(
+                new ReductionCase("sum", Tensor::sum), new ReductionCase("mean", Tensor::mean),
+                new ReductionCase("max", Tensor::max), new ReductionCase("min", Tensor::min),
+                new ReductionCase("sum0", t -> t.sum(0, false)), new ReductionCase("mean1", t -> t.mean(-1, false)),
+                new ReductionCase("max0", t -> t.max(0, false)), new ReductionCase("min1k", t -> t.min(1, true)),
+                new ReductionCase("norm", Tensor::norm), new ReductionCase("var", Tensor::var),
+                new ReductionCase("var1", t -> t.var(1, false, false)), new ReductionCase("std", Tensor::std),
+                new ReductionCase("std0k", t -> t.std(0, true)),
+                new ReductionCase("cube_sum0", t -> t.sum(0, false).pow(3)), new ReductionCase("cube_mean1", t -> t.mean(-1, false).pow(3)),
+                new ReductionCase("cube_max0", t -> t.max(0, false).pow(3)));
+        for (ReductionCase r : reductions) out.add(new SecondOrderCase("reduce." + r.key, List.of("x"), in -> r.f.apply(in.get(0))));
+        for (int dim = 0; dim < 2; dim++) {
+            int d = dim;
+            out.add(new SecondOrderCase("softmax" + d, List.of("x"), in -> in.get(0).softmax(d)));
+            out.add(new SecondOrderCase("logSoftmax" + d, List.of("x"), in -> in.get(0).logSoftmax(d)));
+        }
+        for (String k : MATMUL) {
+            out.add(new SecondOrderCase("matmul." + k, List.of("matmul." + k + ".a", "matmul." + k + ".b"), in -> in.get(0).matmul(in.get(1))));
+        }
+        List<SecondOrderCase> shapes = List.of(
+                new SecondOrderCase("gather", null, in -> in.get(0).gather(1, Tensor.of(in.get(0).device(), new int[] {0, 3, 2, 2, 1, 0}, 3, 2)).pow(3)),
+                new SecondOrderCase("indexSelect0", null, in -> in.get(0).indexSelect(0, Tensor.of(in.get(0).device(), new int[] {2, 0, 2, 1}, 4)).pow(3)),
+                new SecondOrderCase("indexSelect1", null, in -> in.get(0).indexSelect(1, Tensor.of(in.get(0).device(), new int[] {3, 1}, 2)).pow(3)),
+                new SecondOrderCase("narrow", null, in -> in.get(0).narrow(1, 1, 2).pow(3)),
+                new SecondOrderCase("cat", null, in -> Tensor.cat(List.of(in.get(0), in.get(0).narrow(0, 1, 2)), 0).pow(3)),
+                new SecondOrderCase("expand", null, in -> in.get(0).narrow(0, 0, 1).expand(3, 4).pow(3)),
+                new SecondOrderCase("permute", null, in -> in.get(0).reshape(3, 2, 2).permute(2, 0, 1).pow(3)),
+                new SecondOrderCase("transposeCopy", null, in -> in.get(0).t().contiguous().pow(3)),
+                new SecondOrderCase("broadcastMul", null, in -> in.get(0).mul(in.get(0).narrow(0, 0, 1)).pow(2)));
+        for (SecondOrderCase c : shapes) out.add(new SecondOrderCase("shape." + c.key, List.of("gather.src"), c.f));
+        out.add(new SecondOrderCase("crossEntropy", List.of("ce.logits"), in -> in.get(0).crossEntropy(labels("ce.labels", in.get(0).device()))));
+        out.add(new SecondOrderCase("inplaceView", List.of("x"), in -> {
+            Tensor y = in.get(0).pow(2);
+            y.narrow(1, 1, 2).muli(in.get(0).narrow(1, 1, 2));
+            return y;
+        }));
+        out.add(new SecondOrderCase("mlp", List.of("mlp.x", "mlp.w1", "mlp.b1", "mlp.w2"), Conformance::mlpLoss));
+        return List.copyOf(out);
+    }
+
+    /** The MLP of make_expected.py: mean cross-entropy of {@code tanh(x W1^T + b1) W2^T} against mlp.labels. */
+    public static Tensor mlpLoss(List<Tensor> in) {
+        Tensor hidden = in.get(0).matmul(in.get(1).t()).add(in.get(2)).tanh();
+        return hidden.matmul(in.get(3).t()).crossEntropy(labels("mlp.labels", in.get(0).device())).mean();
+    }
+
+    /** Reference class labels as an I32 tensor. */
+    public static Tensor labels(String key, Device d) {
+        double[] v = Reference.values(key);
+        int[] ints = new int[v.length];
+        for (int i = 0; i < v.length; i++) ints[i] = (int) v[i];
+        return Tensor.of(d, ints, ints.length);
+    }
+
+    /**
+     * Runs one {@link #SECOND_ORDER} case on a device and dtype: the first-order gradients (made with createGraph) and
+     * the Hessian-vector products against PyTorch's, to the dtype's tolerance ({@link #F64_TOL} in F64). Returns the
+     * comparisons made.
+     */
+    public static int checkSecondOrder(SecondOrderCase c, Device d, DType t) {
+        String key = "second." + c.key;
+        List<Tensor> inputs = new ArrayList<>();
+        for (String name : c.inputs) inputs.add(Reference.tensor(name, d, t).requiresGrad(true));
+        Tensor y = c.f.apply(inputs);
+        List<Tensor> grads = Autograd.grad(List.of(y), inputs, List.of(Reference.tensor(key + ".w", d, t)), true, true);
+        Tensor s = null;
+        for (int i = 0; i < inputs.size(); i++) {
+            check(key + ".g" + i, grads.get(i));
+            Tensor term = grads.get(i).mul(Reference.tensor(key + ".v" + i, d, t)).sum();
+            s = s == null ? term : s.add(term);
+        }
+        // a gradient that depends on no input (a linear op's) has no history: its second derivative is zero
+        if (s.requiresGrad()) s.backward();
+        for (int i = 0; i < inputs.size(); i++) {
+            Tensor h = inputs.get(i).grad();
+            if (h == null) h = Tensor.zeros(d, t, inputs.get(i).shape());
+            check(key + ".h" + i, h);
+        }
+        return 2 * inputs.size();
+    }
+
+    /** The gradient penalty of make_expected.py ({@code loss + ||d loss / d x||^2} on the MLP) and its gradients, against PyTorch. */
+    public static int checkGradientPenalty(Device d, DType t) {
+        List<String> names = List.of("x", "w1", "b1", "w2");
+        List<Tensor> in = new ArrayList<>();
+        for (String n : names) in.add(Reference.tensor("mlp." + n, d, t).requiresGrad(true));
+        Tensor loss = mlpLoss(in);
+        Tensor gx = Autograd.grad(List.of(loss), List.of(in.get(0)), null, true, true).get(0);
+        Tensor penalised = loss.add(gx.pow(2).sum());
+        penalised.backward();
+        check("penalty.loss", penalised);
+        for (int i = 0; i < names.size(); i++) check("penalty.d" + names.get(i), in.get(i).grad());
+        return 1 + names.size();
+    }
+
     // ---- the runner of tessera selftest ----
 
     /** Why a case failed: the first value out of tolerance, or the exception it threw. */
@@ -247,6 +369,17 @@ public final class Conformance {
         for (ReductionCase r : REDUCTIONS) out.add(reduction("reduce", r));
         for (ReductionCase r : MOMENTS) out.add(reduction("moments", r));
         out.add(new Case("ties and kinks", Conformance::checkKinks));
+        out.add(new Case("second derivatives", (d, t) -> {
+            int checks = checkGradientPenalty(d, t);
+            for (SecondOrderCase c : SECOND_ORDER) {
+                try {
+                    checks += checkSecondOrder(c, d, t);
+                } catch (Mismatch e) {
+                    throw new Mismatch(c.key + ": " + e.getMessage());
+                }
+            }
+            return checks;
+        }));
         for (int dim = 0; dim < 2; dim++) {
             for (boolean log : new boolean[] {false, true}) {
                 String key = (log ? "logSoftmax" : "softmax") + dim;
