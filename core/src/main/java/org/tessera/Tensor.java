@@ -930,8 +930,7 @@ public final class Tensor implements AutoCloseable {
      */
     private Tensor writeRecorded(UnaryOperator<Tensor> newValue) {
         Tensor previous = alias(shape, strides, offset, false);
-        previous.gradFn = gradFn();
-        previous.requiresGrad = requiresGrad();
+        previous.takeHistoryOf(this);
         Tensor r = newValue.apply(previous);
         previous.close();
         be().copy(r.strided(), strided());
@@ -1037,9 +1036,7 @@ public final class Tensor implements AutoCloseable {
         if (!closed) return this;
         storage.retain();
         Tensor h = new Tensor(device, storage, shape, strides, offset, true);
-        h.gradFn = gradFn;
-        h.requiresGrad = requiresGrad;
-        h.accumulator = gradFn == null && requiresGrad ? gradientEdge() : null;
+        h.takeHistoryOf(this);
         return h;
     }
 
