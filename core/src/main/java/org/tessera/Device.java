@@ -63,7 +63,8 @@ public final class Device {
             return same;
         }
         Device device = new Device(key, provider, argument);
-        Backend opened = provider.open(argument);   // fails here, once, for a device that does not exist
+        // fails here, once, for a device that does not exist; F16/BF16 ops are staged through F32 (HalfStaging)
+        Backend opened = new org.tessera.backend.HalfStaging(provider.open(argument));
         // synchronous backends are timed around each call by the profiler (a flag check when it is off)
         device.backend = opened.asynchronous() ? opened : new org.tessera.profile.ProfilingBackend(key, opened);
         Device raced = DEVICES.putIfAbsent(key, device);

@@ -11,6 +11,7 @@ import org.tessera.autograd.Autograd;
 import org.tessera.autograd.GradMode;
 import org.tessera.autograd.Node;
 import org.tessera.backend.Backend;
+import org.tessera.backend.Half;
 import org.tessera.backend.BinaryOp;
 import org.tessera.backend.OptimizerStep;
 import org.tessera.backend.ReduceOp;
@@ -194,6 +195,11 @@ public final class Tensor implements AutoCloseable {
             case F32 -> { float[] v = new float[n]; for (int i = 0; i < n; i++) v[i] = i; yield fromHost(device, dtype, v, n, new int[] {n}); }
             case F64 -> { double[] v = new double[n]; for (int i = 0; i < n; i++) v[i] = i; yield fromHost(device, dtype, v, n, new int[] {n}); }
             case I32 -> { int[] v = new int[n]; for (int i = 0; i < n; i++) v[i] = i; yield fromHost(device, dtype, v, n, new int[] {n}); }
+            case F16, BF16 -> {
+                short[] v = new short[n];
+                for (int i = 0; i < n; i++) v[i] = Half.bits(dtype, i);
+                yield fromHost(device, dtype, v, n, new int[] {n});
+            }
         };
     }
 
@@ -292,6 +298,25 @@ public final class Tensor implements AutoCloseable {
     public double[] toDoubleArray() { return (double[]) toHost(DType.F64); }
     public int[] toIntArray() { return (int[]) toHost(DType.I32); }
 
+    /**
+     * The bits of this F16 or BF16 tensor's elements (row-major), as they are stored: what PyTorch's
+     * {@code t.view(torch.int16)} shows. For the values use {@link #toFloatArray()}, which converts exactly.
+     */
+    public short[] toHalfBits() {
+        checkOpen();
+        if (!dtype().isHalf()) throw new IllegalArgumentException("toHalfBits: the tensor is " + dtype() + ", not F16 or BF16");
+        return (short[]) toHost(dtype());
+    }
+
+    /**
+     * An F16 or BF16 tensor holding {@code bits} as they are (the inverse of {@link #toHalfBits()}; e.g. the bytes of a
+     * safetensors file). To make one from values, convert: {@code Tensor.of(values).to(DType.BF16)}.
+     */
+    public static Tensor ofHalfBits(Device device, DType dtype, short[] bits, int... shape) {
+        if (dtype == null || !dtype.isHalf()) throw new IllegalArgumentException("ofHalfBits: the dtype must be F16 or BF16, got " + dtype);
+        return fromHost(device, dtype, bits.clone(), bits.length, shape);
+    }
+
     private Object toHost(DType as) {
         checkOpen();
         Tensor src = this;
@@ -304,6 +329,7 @@ public final class Tensor implements AutoCloseable {
             case F32 -> new float[n];
             case F64 -> new double[n];
             case I32 -> new int[n];
+            case F16, BF16 -> new short[n];
         };
         device.implementation().read(src.strided(), host);
         if (src != this) src.close();
@@ -325,6 +351,9 @@ public final class Tensor implements AutoCloseable {
             for (float v : toFloatArray()) if (!Float.isFinite(v)) return false;
         } else if (dtype() == DType.F64) {
             for (double v : toDoubleArray()) if (!Double.isFinite(v)) return false;
+        } else if (dtype().isHalf()) {
+            int exponent = dtype() == DType.F16 ? 0x7c00 : 0x7f80;    // all ones: infinity or NaN
+            for (short b : toHalfBits()) if ((b & exponent) == exponent) return false;
         }
         return true;
     }
@@ -337,6 +366,7 @@ public final class Tensor implements AutoCloseable {
             case F32 -> toFloatArray();
             case F64 -> toDoubleArray();
             case I32 -> toIntArray();
+            case F16, BF16 -> toHalfBits();
         };
         Tensor out = empty(target, dtype(), shape);
         target.implementation().write(out.storage.buffer, host);
@@ -780,9 +810,9 @@ public final class Tensor implements AutoCloseable {
                 });
     }
 
-    /** A scalar operand in this tensor's floating dtype: an F32 op uses the float nearest to it. */
+    /** A scalar operand in this tensor's floating dtype: an F32 op (and F16/BF16, computed in F32) uses the float nearest to it. */
     private double constant(double v) {
-        return dtype() == DType.F32 ? (double) (float) v : v;
+        return dtype() == DType.F32 || dtype().isHalf() ? (double) (float) v : v;
     }
 
     // ---- in place ----
@@ -1255,6 +1285,10 @@ public final class Tensor implements AutoCloseable {
     public Tensor matmul(Tensor o) {
         checkOpen();
         o.checkOpen();
+        if (Autocast.dtype() != null) {          // an open autocast region: F32 operands as 16-bit copies
+            Tensor a = Autocast.lower(this), b = Autocast.lower(o);
+            if (a != this || b != o) return a.matmul(b);
+        }
         checkSameDevice(o, "matmul");
         checkSameDType(o, "matmul");
         checkDTypeFor("matmul", false);
@@ -1709,6 +1743,7 @@ public final class Tensor implements AutoCloseable {
     public Tensor crossEntropy(Tensor labels) {
         checkOpen();
         labels.checkOpen();
+        if (Autocast.widen(this) != this) return Autocast.widen(this).crossEntropy(labels);   // the loss in F32, as torch.autocast
         checkDTypeFor("crossEntropy", false);
         checkSameDevice(labels, "crossEntropy");
         Checks.classLabels("crossEntropy", this, labels);

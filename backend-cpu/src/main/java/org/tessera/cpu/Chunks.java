@@ -1,5 +1,7 @@
 package org.tessera.cpu;
 
+import org.tessera.backend.Half;
+
 /**
  * Moves {@code n} consecutive (row-major) elements of a strided view between a typed Java array and a dense
  * {@code double[]}: the inner dimension is copied in runs, the outer ones stepped like an odometer.
@@ -85,10 +87,16 @@ final class Chunks {
         } else if (array instanceof double[] a) {
             if (write) for (int j = 0; j < len; j++) a[pos + j * step] = buf[k + j];
             else for (int j = 0; j < len; j++) buf[k + j] = a[pos + j * step];
-        } else {
-            int[] a = (int[]) array;
+        } else if (array instanceof int[] a) {
             if (write) for (int j = 0; j < len; j++) a[pos + j * step] = (int) buf[k + j];
             else for (int j = 0; j < len; j++) buf[k + j] = a[pos + j * step];
+        } else if (array instanceof short[] a) {          // F16 bits
+            if (write) for (int j = 0; j < len; j++) a[pos + j * step] = Half.f16((float) buf[k + j]);
+            else for (int j = 0; j < len; j++) buf[k + j] = Half.f16ToFloat(a[pos + j * step]);
+        } else {                                          // BF16 bits
+            char[] a = (char[]) array;
+            if (write) for (int j = 0; j < len; j++) a[pos + j * step] = (char) Half.bf16((float) buf[k + j]);
+            else for (int j = 0; j < len; j++) buf[k + j] = Float.intBitsToFloat(a[pos + j * step] << 16);
         }
     }
 
@@ -103,12 +111,16 @@ final class Chunks {
     static double get(Object array, int i) {
         if (array instanceof float[] a) return a[i];
         if (array instanceof double[] a) return a[i];
+        if (array instanceof short[] a) return Half.f16ToFloat(a[i]);
+        if (array instanceof char[] a) return Float.intBitsToFloat(a[i] << 16);
         return ((int[]) array)[i];
     }
 
     static void set(Object array, int i, double v) {
         if (array instanceof float[] a) a[i] = (float) v;
         else if (array instanceof double[] a) a[i] = v;
+        else if (array instanceof short[] a) a[i] = Half.f16((float) v);
+        else if (array instanceof char[] a) a[i] = (char) Half.bf16((float) v);
         else ((int[]) array)[i] = (int) v;
     }
 }

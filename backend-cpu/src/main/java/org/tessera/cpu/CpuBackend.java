@@ -5,6 +5,7 @@ import org.tessera.Rng;
 import org.tessera.backend.Backend;
 import org.tessera.backend.BinaryOp;
 import org.tessera.backend.Buffer;
+import org.tessera.backend.Half;
 import org.tessera.backend.MemoryStats;
 import org.tessera.backend.OptimizerStep;
 import org.tessera.backend.ReduceOp;
@@ -101,11 +102,28 @@ final class CpuBackend implements Backend {
     @Override
     public void write(Buffer buffer, Object hostArray) {
         CpuBuffer b = (CpuBuffer) buffer;
+        if (b.array instanceof char[] bits) {      // BF16: the host's short[] bits into the char[] that marks BF16
+            short[] src = (short[]) hostArray;
+            for (int i = 0; i < src.length; i++) bits[i] = (char) src[i];
+            return;
+        }
         System.arraycopy(hostArray, 0, b.array, 0, java.lang.reflect.Array.getLength(hostArray));
     }
 
     @Override
     public void read(Strided src, Object hostArray) {
+        if (src.dtype() == DType.BF16) {          // gathered as char[] (BF16's array type), handed out as short[] bits
+            char[] bits = new char[src.numel()];
+            readInto(src, bits);
+            short[] dst = (short[]) hostArray;
+            for (int i = 0; i < bits.length; i++) dst[i] = (short) bits[i];
+            return;
+        }
+        readInto(src, hostArray);
+    }
+
+    /** {@link #read} into an array of the buffer's own type. */
+    private void readInto(Strided src, Object hostArray) {
         if (src.isContiguous() && hostArray.getClass() == array(src).getClass()) {
             System.arraycopy(array(src), src.offset(), hostArray, 0, src.numel());
             return;
@@ -135,6 +153,8 @@ final class CpuBackend implements Backend {
             int from = dst.offset(), to = from + dst.numel();
             if (a instanceof float[] f) java.util.Arrays.fill(f, from, to, (float) value);
             else if (a instanceof double[] d) java.util.Arrays.fill(d, from, to, value);
+            else if (a instanceof short[] h) java.util.Arrays.fill(h, from, to, Half.f16((float) value));
+            else if (a instanceof char[] h) java.util.Arrays.fill(h, from, to, (char) Half.bf16((float) value));
             else java.util.Arrays.fill((int[]) a, from, to, (int) value);
             return;
         }

@@ -3,7 +3,11 @@ package org.tessera.cpu;
 import org.tessera.DType;
 import org.tessera.backend.Buffer;
 
-/** A buffer on the Java heap: a {@code float[]}, {@code double[]} or {@code int[]} by dtype. */
+/**
+ * A buffer on the Java heap: a {@code float[]}, {@code double[]} or {@code int[]} by dtype; the bits of F16 in a
+ * {@code short[]} and of BF16 in a {@code char[]}, two array types so that an array alone says its dtype, as the
+ * others do (the element loops in {@link Chunks} dispatch on it).
+ */
 final class CpuBuffer implements Buffer {
     final DType dtype;
     final Object array;
@@ -20,6 +24,8 @@ final class CpuBuffer implements Buffer {
             case F32 -> new float[n];
             case F64 -> new double[n];
             case I32 -> new int[n];
+            case F16 -> new short[n];
+            case BF16 -> new char[n];
         };
     }
 

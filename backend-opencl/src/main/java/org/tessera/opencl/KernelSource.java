@@ -26,12 +26,19 @@ final class KernelSource {
             case F32 -> "float";
             case F64 -> "double";
             case I32 -> "int";
+            case F16 -> "half";       // as a pointer only (vload_half / vstore_half): no cl_khr_fp16 needed
+            case BF16 -> "ushort";
         };
     }
 
-    /** The compute type of a program: float for F32 data, double for F64 and (when the device has fp64) I32 data. */
+    /** The copy kernel that converts from {@code source}: {@code copy_from_float}, ..., {@code copy_from_bf16}. */
+    static String copyKernel(DType source) {
+        return "copy_from_" + (source.isHalf() ? source.name().toLowerCase(Locale.ROOT) : clType(source));
+    }
+
+    /** The compute type of a program: float for F32, F16 and BF16 data, double for F64 and (when the device has fp64) I32 data. */
     static DType computeType(DType t, boolean fp64) {
-        return t == DType.F32 || !fp64 ? DType.F32 : DType.F64;
+        return t == DType.F32 || t.isHalf() || !fp64 ? DType.F32 : DType.F64;
     }
 
     /**
@@ -93,8 +100,9 @@ final class KernelSource {
                 .append(" -DCT=").append(clType(computeType(t, fp64)))
                 .append(" -DACC=").append(fp64 ? "double" : "float");
         if (fp64) o.append(" -DHAS_FP64");
-        if (t.isFloating()) o.append(" -DT8=").append(type).append('8');
+        if (t.isFloating() && !t.isHalf()) o.append(" -DT8=").append(type).append('8');
         if (t == DType.F64) o.append(" -DIS_F64");
+        if (t.isHalf()) o.append(" -DHALF_STORAGE -DIS_").append(t.name());
         if (device.correctlyRoundedDivideSqrt()) o.append(" -cl-fp32-correctly-rounded-divide-sqrt");
         return o.toString();
     }

@@ -288,12 +288,13 @@ final class OpenClBackend implements Backend {
     private static Pointer host(Object array) {
         if (array instanceof float[] f) return Pointer.to(f);
         if (array instanceof double[] d) return Pointer.to(d);
+        if (array instanceof short[] h) return Pointer.to(h);     // F16 / BF16 bits
         return Pointer.to((int[]) array);
     }
 
     @Override
     public void copy(Strided src, Strided dst) {
-        elementwise(dst.dtype(), Program.FILL_COPY, "copy_from_" + KernelSource.clType(src.dtype()), dst, new Strided[] {src});
+        elementwise(dst.dtype(), Program.FILL_COPY, KernelSource.copyKernel(src.dtype()), dst, new Strided[] {src});
     }
 
     @Override

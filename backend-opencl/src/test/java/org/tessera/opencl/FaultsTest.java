@@ -35,7 +35,7 @@ class FaultsTest {
     void device() {
         Requires.that(OpenClRuntime.unavailableReason() == null, "no OpenCL here: " + OpenClRuntime.unavailableReason());
         d = Device.of("opencl");
-        be = (OpenClBackend) d.implementation();
+        be = (OpenClBackend) ((org.tessera.backend.HalfStaging) d.implementation()).inner();
     }
 
     @AfterEach

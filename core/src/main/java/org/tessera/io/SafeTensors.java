@@ -91,6 +91,7 @@ public final class SafeTensors {
             case F32 -> b.asFloatBuffer().put(t.toFloatArray());
             case F64 -> b.asDoubleBuffer().put(t.toDoubleArray());
             case I32 -> b.asIntBuffer().put(t.toIntArray());
+            case F16, BF16 -> b.asShortBuffer().put(t.toHalfBits());     // the stored bits, as PyTorch writes them
         }
         return b;
     }
@@ -116,6 +117,11 @@ public final class SafeTensors {
                     case F32 -> { float[] v = new float[b.remaining() / 4]; b.asFloatBuffer().get(v); yield Tensor.of(device, v, e.shape); }
                     case F64 -> { double[] v = new double[b.remaining() / 8]; b.asDoubleBuffer().get(v); yield Tensor.of(device, v, e.shape); }
                     case I32 -> { int[] v = new int[b.remaining() / 4]; b.asIntBuffer().get(v); yield Tensor.of(device, v, e.shape); }
+                    case F16, BF16 -> {
+                        short[] v = new short[b.remaining() / 2];
+                        b.asShortBuffer().get(v);
+                        yield Tensor.ofHalfBits(device, e.dtype, v, e.shape);
+                    }
                 });
             }
             return out;
@@ -194,7 +200,9 @@ public final class SafeTensors {
             case "F32" -> dtype = DType.F32;
             case "F64" -> dtype = DType.F64;
             case "I32" -> dtype = DType.I32;
-            default -> throw new IOException(where + " has dtype " + ds + ", which Tessera does not read (F32, F64, I32)");
+            case "F16" -> dtype = DType.F16;
+            case "BF16" -> dtype = DType.BF16;
+            default -> throw new IOException(where + " has dtype " + ds + ", which Tessera does not read (F32, F64, I32, F16, BF16)");
         }
         if (!(m.get("shape") instanceof List<?> sl)) throw new IOException(where + " has no shape array");
         int[] shape = new int[sl.size()];

@@ -1,5 +1,6 @@
 package org.tessera.nn;
 
+import org.tessera.Autocast;
 import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.Rng;
@@ -56,8 +57,9 @@ public class Linear extends Module {
             throw new IllegalArgumentException("Linear(" + in + ", " + out + ") expects inputs [..., " + in + "], got "
                     + java.util.Arrays.toString(x.shape()));
         }
-        Tensor y = x.matmul(weight().t());
-        return bias() == null ? y : y.add(bias());
+        // in an Autocast region x, W and b are used as 16-bit copies (the bias too: y + b must share y's dtype)
+        Tensor y = Autocast.lower(x).matmul(Autocast.lower(weight()).t());
+        return bias() == null ? y : y.add(Autocast.lower(bias()));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.tessera.nn;
 
 import java.util.Arrays;
+import org.tessera.Autocast;
 import org.tessera.Checks;
 import org.tessera.DType;
 import org.tessera.Tensor;
@@ -9,6 +10,7 @@ import org.tessera.backend.BinaryOp;
 /**
  * Loss functions, all mean-reduced as in PyTorch's defaults. Labels are I32 class indices; a label outside
  * [0, classes) throws {@link IllegalArgumentException} naming it and the class count, before any kernel runs.
+ * Inside an {@link Autocast} region, 16-bit inputs are widened to F32 first, so losses are computed and returned in F32.
  */
 public final class Losses {
     private Losses() {}
@@ -19,7 +21,7 @@ public final class Losses {
             throw new IllegalArgumentException("mse: prediction " + Arrays.toString(pred.shape()) + " and target "
                     + Arrays.toString(target.shape()) + " must have the same shape");
         }
-        return pred.sub(target).pow(2).mean();
+        return Autocast.widen(pred).sub(Autocast.widen(target)).pow(2).mean();
     }
 
     /** Cross-entropy of logits {@code [N, C]} against labels {@code [N]}: fused log-softmax and NLL, stable. */
@@ -30,7 +32,7 @@ public final class Losses {
     /** Negative log-likelihood of log-probabilities {@code [N, C]} (e.g. from logSoftmax) at labels {@code [N]}. */
     public static Tensor nll(Tensor logProbs, Tensor labels) {
         Checks.classLabels("nll", logProbs, labels);
-        return logProbs.gather(1, labels.unsqueeze(1)).mean().neg();
+        return Autocast.widen(logProbs).gather(1, labels.unsqueeze(1)).mean().neg();
     }
 
     /**
@@ -40,6 +42,7 @@ public final class Losses {
     public static Tensor multiMargin(Tensor scores, Tensor labels) {
         Checks.classLabels("multiMargin", scores, labels);
         int classes = scores.shape(1);
+        scores = Autocast.widen(scores);
         Tensor correct = scores.gather(1, labels.unsqueeze(1));                 // [N, 1]
         Tensor margins = scores.sub(correct).add(1).relu();                    // the label's own column is max(0, 1) = 1
         return margins.sum(1, false).sub(1).div(classes).mean();
@@ -55,7 +58,7 @@ public final class Losses {
             throw new IllegalArgumentException("binaryCrossEntropyWithLogits: logits " + Arrays.toString(logits.shape())
                     + " and target " + Arrays.toString(target.shape()) + " must have the same shape");
         }
-        Tensor perElement = logits.binary(BinaryOp.BCE_WITH_LOGITS, target);
+        Tensor perElement = Autocast.widen(logits).binary(BinaryOp.BCE_WITH_LOGITS, Autocast.widen(target));
         Tensor loss = perElement.mean();
         perElement.close();
         return loss;

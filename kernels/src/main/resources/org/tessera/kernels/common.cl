@@ -39,3 +39,32 @@ inline int element_offset(const Layout* L, int k, int i) {
     }
     return off;
 }
+
+// bfloat16: the top half of a float. Round to nearest even, NaN to 0xffff (as PyTorch 1.13's vectorised conversion;
+// org.tessera.backend.Half).
+inline float bf16_to_float(ushort h) { return as_float(((uint) h) << 16); }
+inline ushort float_to_bf16(float f) {
+    uint x = as_uint(f);
+    if ((x & 0x7fffffffu) > 0x7f800000u) return (ushort) 0xffff;
+    return (ushort) ((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
+// Element access for the program's storage type. F16 (T = half, IS_F16) and BF16 (T = ushort, IS_BF16) store 16
+// bits and compute in float: vload_half / vstore_half_rte need no cl_khr_fp16, bf16 is two shifts. A double is
+// rounded to float first, as PyTorch converts. Programs of 16-bit types hold only the fill and copy kernels: every
+// other op on 16-bit data runs on F32 copies (org.tessera.backend.HalfStaging).
+#if defined(IS_F16)
+// vstore_half_rte leaves a NaN's bits to the device (PoCL: 0x7fff); PyTorch and the CPU backend write 0x7e00 with the sign
+inline void store_f16(__global half* p, int i, float v) {
+    if (isnan(v)) ((__global ushort*) p)[i] = (ushort) (0x7e00u | ((as_uint(v) >> 16) & 0x8000u));
+    else vstore_half_rte(v, i, p);
+}
+#define LD(p, i) ((CT) vload_half((i), (p)))
+#define ST(p, i, v) store_f16((p), (i), (float) (v))
+#elif defined(IS_BF16)
+#define LD(p, i) ((CT) bf16_to_float((p)[i]))
+#define ST(p, i, v) ((p)[i] = float_to_bf16((float) (v)))
+#else
+#define LD(p, i) ((CT) (p)[i])
+#define ST(p, i, v) ((p)[i] = (T) (v))
+#endif

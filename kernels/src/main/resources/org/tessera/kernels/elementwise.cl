@@ -64,15 +64,29 @@ __kernel void binary_backward_##NAME##_##INPUT(__global const T* dys, __global c
 __kernel void fill(__global T* out, const Layout L, const CT value) {
     int i = get_global_id(0);
     if (i >= L.n) return;
-    out[element_offset(&L, 0, i)] = (T) value;
+    ST(out, element_offset(&L, 0, i), value);
 }
 
 // Copy into this program's dtype from another: one kernel per source type (copy_from_float, copy_from_double, ...).
+// A copy between 32/64-bit types converts with a C cast (float to int truncates, as the CPU backend).
 #define CONVERT_FROM(S)                                                                     \
 __kernel void copy_from_##S(__global const S* src, __global T* dst, const Layout L) {       \
     int i = get_global_id(0);                                                                \
     if (i >= L.n) return;                                                                    \
-    dst[element_offset(&L, 0, i)] = (T) src[element_offset(&L, 1, i)];                      \
+    ST(dst, element_offset(&L, 0, i), src[element_offset(&L, 1, i)]);                       \
+}
+
+// From the 16-bit types: their float value (exact), then into T.
+__kernel void copy_from_f16(__global const half* src, __global T* dst, const Layout L) {
+    int i = get_global_id(0);
+    if (i >= L.n) return;
+    ST(dst, element_offset(&L, 0, i), vload_half(element_offset(&L, 1, i), src));
+}
+
+__kernel void copy_from_bf16(__global const ushort* src, __global T* dst, const Layout L) {
+    int i = get_global_id(0);
+    if (i >= L.n) return;
+    ST(dst, element_offset(&L, 0, i), bf16_to_float(src[element_offset(&L, 1, i)]));
 }
 
 // Dense operands (all contiguous): each work-item takes DENSE_VEC consecutive elements, a fixed-length loop
@@ -131,6 +145,7 @@ __kernel void unary_dense_##NAME(__global const T* xs, __global T* ys, const int
 // [batch][cols][rows]. A TT x TT tile goes through local memory (one padding column against bank conflicts), so
 // both the reads and the writes walk consecutive addresses. Geometry: global = (cols, rows) rounded up to TT,
 // batch; local = (TT, TT, 1).
+#ifndef HALF_STORAGE      // local memory of half needs cl_khr_fp16; 16-bit data is transposed as F32 copies
 #ifndef TT
 #define TT 16
 #endif
@@ -145,3 +160,4 @@ void transpose(__global const T* src, __global T* dst, const int8 g) {
     int r2 = get_group_id(1) * TT + lx, c2 = get_group_id(0) * TT + ly;
     if (r2 < rows && c2 < cols) dst[g.s5 + b * rows * cols + c2 * rows + r2] = tile[lx][ly];
 }
+#endif
