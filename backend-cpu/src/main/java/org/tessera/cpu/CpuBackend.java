@@ -143,6 +143,13 @@ final class CpuBackend implements Backend {
             mapFloats(dst, new Strided[] {src}, (in, out, n) -> System.arraycopy(in[0], 0, out, 0, n));
             return;
         }
+        if (src.isContiguous() && dst.isContiguous() && HalfConversions.converts(array(src), array(dst))) {
+            // F32 <-> F16/BF16, dense: the Autocast casts and every staged op take this path, at memory speed
+            Object from = array(src), to = array(dst);
+            parallel.forRange(dst.numel(), ELEMENTWISE_GRAIN,
+                    (s, e) -> HalfConversions.convert(from, src.offset() + s, to, dst.offset() + s, e - s));
+            return;
+        }
         map(dst, new Strided[] {src}, (in, out, n) -> System.arraycopy(in[0], 0, out, 0, n));
     }
 

@@ -45,22 +45,35 @@ public final class HalfStaging implements Backend {
             return new Strided(b, shape.clone(), Strided.contiguousStrides(shape), 0);
         }
 
+        /**
+         * An F32 copy of a view the op reads. The memory the view spans is converted as one dense run and seen with the
+         * view's own strides, so a broadcast bias (stride 0) costs its row, not the full shape, and a transposed
+         * operand stays transposed (the backends' dense conversion loops run at memory speed, strided ones do not).
+         * A view that spans much more than it holds (a column of a wide matrix) is copied element by element instead.
+         */
         Strided in(Strided v) {
             if (v == null || !v.dtype().isHalf()) return v;
-            Strided t = temporary(v.shape());
-            inner.copy(v, t);
-            return t;
+            long span = span(v);
+            if (span < 0 || span > 2L * v.numel() + 1024) {
+                Strided t = temporary(v.shape());
+                inner.copy(v, t);
+                return t;
+            }
+            Strided run = temporary(new int[] {(int) span});
+            inner.copy(new Strided(v.buffer(), new int[] {(int) span}, new int[] {1}, v.offset()), run);
+            return new Strided(run.buffer(), v.shape(), v.strides(), 0);
         }
 
         /** An output; {@code read} when the op also reads it (accumulates into it, or updates it in place). */
         Strided out(Strided v, boolean read) {
             if (v == null || !v.dtype().isHalf()) return v;
-            Strided t = read ? in(v) : temporary(v.shape());
+            Strided t = temporary(v.shape());
+            if (read) inner.copy(v, t);
             writeBacks.add(new Strided[] {t, v});
             return t;
         }
 
-        /** Rounds the results into the 16-bit outputs; call once the op has returned. */
+        /** Rounds the results into the 16-bit outputs, through each output's own view; call once the op has returned. */
         void commit() {
             for (Strided[] w : writeBacks) inner.copy(w[0], w[1]);
         }
@@ -69,6 +82,17 @@ public final class HalfStaging implements Backend {
         public void close() {
             for (Buffer b : temporaries) inner.release(b);
         }
+    }
+
+    /** Elements from a view's first to its last (offset to the farthest index, plus one); -1 for negative strides or no elements. */
+    private static long span(Strided v) {
+        if (v.numel() == 0) return -1;
+        long last = 0;
+        for (int d = 0; d < v.rank(); d++) {
+            if (v.strides()[d] < 0) return -1;
+            last += (long) (v.shape()[d] - 1) * v.strides()[d];
+        }
+        return last + 1;
     }
 
     // ---- what each backend does itself ----
