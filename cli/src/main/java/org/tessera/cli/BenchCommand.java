@@ -15,6 +15,7 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.CategorySeries;
+import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.backend.MemoryStats;
 import org.tessera.cpu.MachineSpeed;
@@ -378,22 +379,28 @@ final class BenchCommand implements Callable<Integer> {
     private void memory(PrintWriter w, List<Device> ds, int steps) {
         Suites.Mlp m = Suites.Mlp.LARGE;
         long minimum = 4 * (4 * m.parameters() + m.savedActivationsPerExample() * 512 + 512L * 784 + 512);
-        Table t = new Table("device", "peak during steps", "analytic minimum", "peak / minimum", "live after 3 steps", "after " + (steps + 3),
-                "growth");
+        Table t = new Table("device", "precision", "peak during steps", "analytic minimum (F32)", "peak / minimum", "peak / F32 peak",
+                "live after 3 steps", "after " + (steps + 3), "growth");
         for (Device d : ds) {
-            d.synchronize();
-            long base = d.memory().liveBytes();
-            d.resetPeakMemory();
-            try (Suites.Step s = m.prepare(d)) {
-                for (int i = 0; i < 3; i++) s.run();
+            long f32Peak = 0;
+            // BF16: the same step in an Autocast region (F32 master weights, Adam's moments in F32, activations in BF16)
+            for (DType precision : List.of(DType.F32, DType.BF16)) {
                 d.synchronize();
-                MemoryStats a = d.memory();
-                for (int i = 0; i < steps; i++) s.run();
-                d.synchronize();
-                MemoryStats b = d.memory();
-                long peak = b.peakLiveBytes() - base;
-                t.row(d.spec(), mb(peak), mb(minimum), String.format(Locale.ROOT, "%.2f", peak / (double) minimum), mb(a.liveBytes() - base),
-                        mb(b.liveBytes() - base), mb(b.liveBytes() - a.liveBytes()));
+                long base = d.memory().liveBytes();
+                d.resetPeakMemory();
+                try (Suites.Step s = m.prepare(d, precision)) {
+                    for (int i = 0; i < 3; i++) s.run();
+                    d.synchronize();
+                    MemoryStats a = d.memory();
+                    for (int i = 0; i < steps; i++) s.run();
+                    d.synchronize();
+                    MemoryStats b = d.memory();
+                    long peak = b.peakLiveBytes() - base;
+                    if (precision == DType.F32) f32Peak = peak;
+                    t.row(d.spec(), precision, mb(peak), mb(minimum), String.format(Locale.ROOT, "%.2f", peak / (double) minimum),
+                            String.format(Locale.ROOT, "%.2f", peak / (double) f32Peak), mb(a.liveBytes() - base), mb(b.liveBytes() - base),
+                            mb(b.liveBytes() - a.liveBytes()));
+                }
             }
         }
         w.println("memory of the large MLP step (" + m.description + "):");

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tessera.Autocast;
 import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.Rng;
@@ -33,6 +34,7 @@ import org.tessera.optim.AdamW;
 import org.tessera.optim.CosineLR;
 import org.tessera.optim.InverseSqrtLR;
 import org.tessera.optim.LRSchedule;
+import org.tessera.optim.LossScaler;
 import org.tessera.optim.LinearLR;
 import org.tessera.optim.Optimizer;
 import org.tessera.optim.RMSProp;
@@ -65,8 +67,17 @@ public final class MlpTrainer {
      * the batch split between them; {@code cpu:1,cpu:1} is two replicas of one thread each). The data lives on the first.
      */
     public record Config(List<Device> devices, Path data, int[] hidden, String activation, double dropout, String optimizer, double lr,
-                         String schedule, int epochs, int batch, long seed, Path save, Path resume) {
+                         String schedule, int epochs, int batch, long seed, Path save, Path resume, DType precision) {
+        /** F32 training (no autocast). */
+        public Config(List<Device> devices, Path data, int[] hidden, String activation, double dropout, String optimizer, double lr,
+                      String schedule, int epochs, int batch, long seed, Path save, Path resume) {
+            this(devices, data, hidden, activation, dropout, optimizer, lr, schedule, epochs, batch, seed, save, resume, DType.F32);
+        }
+
         public Config {
+            if (precision != DType.F32 && precision != DType.BF16 && precision != DType.F16) {
+                throw new IllegalArgumentException("precision must be F32, BF16 or F16, got " + precision);
+            }
             if (devices == null || devices.isEmpty()) throw new IllegalArgumentException("training needs at least one device");
             devices = List.copyOf(devices);
             if (epochs < 1) throw new IllegalArgumentException("epochs must be positive, got " + epochs);
@@ -78,6 +89,10 @@ public final class MlpTrainer {
             for (int h : hidden) if (h < 1) throw new IllegalArgumentException("hidden layer sizes must be positive, got " + h);
             if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must lie in [0, 1), got " + dropout);
             MlpTrainer.activation(activation);   // fail early on unknown names
+            if (precision != DType.F32 && devices.size() > 1) {
+                throw new IllegalArgumentException("precision " + precision + " trains on one device; data-parallel training over " + devices
+                        + " runs in F32 only (its replicas' threads do not share an Autocast region)");
+            }
         }
 
         /** The first device: where the data lives and the only one without data parallelism. */
@@ -87,7 +102,7 @@ public final class MlpTrainer {
 
         /** This configuration with another batch size. */
         public Config withBatch(int batch) {
-            return new Config(devices, data, hidden, activation, dropout, optimizer, lr, schedule, epochs, batch, seed, save, resume);
+            return new Config(devices, data, hidden, activation, dropout, optimizer, lr, schedule, epochs, batch, seed, save, resume, precision);
         }
 
         /** Whether this run trains replicas on several devices. */
@@ -194,7 +209,11 @@ public final class MlpTrainer {
                     trainLoss = lossSum.item() / seen;
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
-                Epoch result = new Epoch(e, trainLoss, accuracy(model, data.testImages(), data.testLabels()), seconds, seen / seconds);
+                double testAccuracy;
+                try (Autocast.Region r = t.autocast()) {       // evaluated in the precision it trains in
+                    testAccuracy = accuracy(model, data.testImages(), data.testLabels());
+                }
+                Epoch result = new Epoch(e, trainLoss, testAccuracy, seconds, seen / seconds);
                 epochs.add(result);
                 listener.epochDone(result);
                 if (c.save() != null) {
@@ -212,7 +231,8 @@ public final class MlpTrainer {
      * optimiser are replica 0's, which evaluation, schedules and checkpoints use). Adds the dropout streams to
      * {@code rngs}: "dropout" for replica 0, "dropout.R" for replica R (each replica drops its own examples).
      */
-    private record Trainee(Sequential model, Optimizer optimizer, DataParallel<Sequential> replicas) implements AutoCloseable {
+    private record Trainee(Sequential model, Optimizer optimizer, DataParallel<Sequential> replicas, DType precision, LossScaler scaler)
+            implements AutoCloseable {
         static final java.util.function.BiFunction<Tensor, Tensor, Tensor> LOSS = (out, y) -> out.crossEntropy(y).mean();
 
         static Trainee of(Config c, Map<String, Rng> rngs) {
@@ -224,22 +244,38 @@ public final class MlpTrainer {
             }
             if (!c.dataParallel()) {
                 Sequential m = mlp(784, c.hidden(), 10, c.activation(), c.dropout(), new Rng(c.seed()), drops.get(0), c.device());
-                return new Trainee(m, MlpTrainer.optimizer(c.optimizer(), m.parameters(), c.lr()), null);
+                // F32 master weights; products and activations in the 16-bit type; F16 gradients need a scaled loss
+                return new Trainee(m, MlpTrainer.optimizer(c.optimizer(), m.parameters(), c.lr()), null, c.precision(),
+                        c.precision() == DType.F16 ? new LossScaler() : null);
             }
             DataParallel<Sequential> dp = new DataParallel<>(c.devices(),
                     (d, r) -> mlp(784, c.hidden(), 10, c.activation(), c.dropout(), new Rng(c.seed()), drops.get(r), d),
                     ps -> MlpTrainer.optimizer(c.optimizer(), ps, c.lr()));
-            return new Trainee(dp.model(), dp.optimizer(), dp);
+            return new Trainee(dp.model(), dp.optimizer(), dp, DType.F32, null);
         }
 
         /** One optimiser step on a batch; returns its mean loss. */
         Tensor step(Batch b) {
             if (replicas != null) return replicas.step(b.x(), b.y(), LOSS);
             optimizer.zeroGrad();
-            Tensor loss = LOSS.apply(model.forward(b.x()), b.y());
-            loss.backward();
-            optimizer.step();
+            Tensor loss;
+            try (Autocast.Region r = autocast()) {
+                loss = LOSS.apply(model.forward(b.x()), b.y());
+            }
+            if (scaler == null) {
+                loss.backward();
+                optimizer.step();
+            } else {
+                scaler.scale(loss).backward();
+                scaler.step(optimizer);
+                scaler.update();
+            }
             return loss;
+        }
+
+        /** The Autocast region of the training precision, or null (no region) for F32. */
+        Autocast.Region autocast() {
+            return precision == DType.F32 ? null : Autocast.enable(precision);
         }
 
         @Override
@@ -258,7 +294,9 @@ public final class MlpTrainer {
         for (int h : c.hidden()) s.append('-').append(h);
         return s.append("-10 ").append(c.activation()).append(c.dropout() > 0 ? " dropout " + c.dropout() : "").append(", ")
                 .append(c.optimizer()).append(" lr ").append(c.lr()).append(c.schedule().equals("none") ? "" : " " + c.schedule())
-                .append(", batch ").append(c.batch()).append(", seed ").append(c.seed()).toString();
+                .append(", batch ").append(c.batch()).append(", seed ").append(c.seed())
+                .append(c.precision() == DType.F32 ? "" : ", " + c.precision() + " autocast (F32 master weights" + (c.precision() == DType.F16 ? ", loss scaling)" : ")"))
+                .toString();
     }
 
     /** Linear layers of the given widths with the activation (and dropout) between them, none after the last. */

@@ -13,6 +13,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.tessera.DType;
 import org.tessera.Device;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -63,6 +64,23 @@ final class TrainCommand implements Callable<Integer> {
     int batch;
     @Option(names = "--seed", defaultValue = MlpTrainer.DEFAULT_SEED, description = "initialisation, shuffling and dropout (default: ${DEFAULT-VALUE})")
     long seed;
+    @Option(names = "--precision", defaultValue = "f32", converter = PrecisionConverter.class,
+            description = "f32; bf16 or f16: products and activations in 16 bits (Autocast) with F32 master weights, f16 with loss scaling (default: ${DEFAULT-VALUE})")
+    DType precision;
+
+    /** f32, bf16 or f16 (any case) to its DType. */
+    static final class PrecisionConverter implements picocli.CommandLine.ITypeConverter<DType> {
+        @Override
+        public DType convert(String value) {
+            return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+                case "f32", "fp32", "float32" -> DType.F32;
+                case "bf16", "bfloat16" -> DType.BF16;
+                case "f16", "fp16", "float16", "half" -> DType.F16;
+                default -> throw new picocli.CommandLine.TypeConversionException("precision must be f32, bf16 or f16, got '" + value + "'");
+            };
+        }
+    }
+
     @Option(names = "--save", description = "write a checkpoint here after every epoch")
     Path save;
     @Option(names = "--resume", description = "continue from this checkpoint")
@@ -80,7 +98,7 @@ final class TrainCommand implements Callable<Integer> {
         if (spark != null) return onSpark(out);
         List<Device> ds = devices == null ? List.of(DeviceOption.resolve(device)) : devices.stream().map(DeviceOption::resolve).toList();
         MlpTrainer.Config config = new MlpTrainer.Config(ds, data, hidden, activation, dropout, optimizer, lr, schedule, epochs, batch, seed,
-                save, resume);
+                save, resume, precision);
         String where = String.join(", ", ds.stream().map(Device::spec).toList());
         if (config.dataParallel()) {
             out.println("training " + MlpTrainer.describe(config) + " data-parallel on " + ds.size() + " replicas (" + where + ")");
@@ -120,9 +138,9 @@ final class TrainCommand implements Callable<Integer> {
 
     /** The --spark path: the job runs as one Spark stage, so its epochs are reported when it ends (workers log progress). */
     private int onSpark(PrintWriter out) throws IOException {
-        if (devices != null || save != null || resume != null) {
+        if (devices != null || save != null || resume != null || precision != DType.F32) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--spark trains with --device (each worker's) and --checkpoints DIR, not --devices, --save or --resume");
+                    "--spark trains in F32 with --device (each worker's) and --checkpoints DIR, not --devices, --save, --resume or --precision");
         }
         SparkTraining training = SparkTraining.find()
                 .orElseThrow(() -> new picocli.CommandLine.ParameterException(spec.commandLine(), SparkTraining.MISSING));

@@ -2,6 +2,7 @@ package org.tessera.bench.suite;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.tessera.Autocast;
 import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.Rng;
@@ -226,21 +227,30 @@ public final class Suites {
 
         /** Inputs, targets, model and optimiser for one device, and one training step as a runnable. */
         public Step prepare(Device d) {
+            return prepare(d, DType.F32);
+        }
+
+        /** {@link #prepare(Device)} with the forward pass in an {@link Autocast} region of {@code precision} (BF16, F16) unless F32. */
+        public Step prepare(Device d, DType precision) {
             Tensor[] xy = batchOn(d);
             Tensor x = xy[0], y = xy[1];
             Sequential m = model(d);
             Optimizer opt = adam ? new Adam(m.parameters(), 1e-4) : new SGD(m.parameters(), 1e-3);
-            return new Step(m, opt, x, y, crossEntropy);
+            return new Step(m, opt, x, y, crossEntropy, precision);
         }
     }
 
-    /** One training step of an {@link Mlp}: zero grads, forward, loss, backward, optimiser step. */
-    public record Step(Module model, Optimizer optimizer, Tensor x, Tensor y, boolean crossEntropy) implements AutoCloseable {
+    /** One training step of an {@link Mlp}: zero grads, forward (autocast unless F32), loss, backward, optimiser step. */
+    public record Step(Module model, Optimizer optimizer, Tensor x, Tensor y, boolean crossEntropy, DType precision) implements AutoCloseable {
         public void run() {
             try (Scope s = Scope.open()) {
                 optimizer.zeroGrad();
-                Tensor out = model.forward(x);
-                (crossEntropy ? Losses.crossEntropy(out, y) : Losses.mse(out, y)).backward();
+                Tensor loss;
+                try (Autocast.Region r = precision == DType.F32 ? null : Autocast.enable(precision)) {
+                    Tensor out = model.forward(x);
+                    loss = crossEntropy ? Losses.crossEntropy(out, y) : Losses.mse(out, y);
+                }
+                loss.backward();
                 optimizer.step();
             }
         }
