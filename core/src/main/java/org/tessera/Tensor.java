@@ -1743,7 +1743,8 @@ public final class Tensor implements AutoCloseable {
     public Tensor crossEntropy(Tensor labels) {
         checkOpen();
         labels.checkOpen();
-        if (Autocast.widen(this) != this) return Autocast.widen(this).crossEntropy(labels);   // the loss in F32, as torch.autocast
+        Tensor wide = Autocast.widen(this);          // in an Autocast region the loss is F32, as torch.autocast's
+        if (wide != this) return wide.crossEntropy(labels);
         checkDTypeFor("crossEntropy", false);
         checkSameDevice(labels, "crossEntropy");
         Checks.classLabels("crossEntropy", this, labels);

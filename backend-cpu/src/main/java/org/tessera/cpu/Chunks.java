@@ -96,7 +96,7 @@ final class Chunks {
         } else {                                          // BF16 bits
             char[] a = (char[]) array;
             if (write) for (int j = 0; j < len; j++) a[pos + j * step] = (char) Half.bf16((float) buf[k + j]);
-            else for (int j = 0; j < len; j++) buf[k + j] = Float.intBitsToFloat(a[pos + j * step] << 16);
+            else for (int j = 0; j < len; j++) buf[k + j] = Half.bf16ToFloat((short) a[pos + j * step]);
         }
     }
 
@@ -112,7 +112,7 @@ final class Chunks {
         if (array instanceof float[] a) return a[i];
         if (array instanceof double[] a) return a[i];
         if (array instanceof short[] a) return Half.f16ToFloat(a[i]);
-        if (array instanceof char[] a) return Float.intBitsToFloat(a[i] << 16);
+        if (array instanceof char[] a) return Half.bf16ToFloat((short) a[i]);
         return ((int[]) array)[i];
     }
 

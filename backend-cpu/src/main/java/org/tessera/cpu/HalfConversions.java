@@ -4,8 +4,8 @@ import org.tessera.backend.Half;
 
 /**
  * Dense conversions between F32 ({@code float[]}) and the 16-bit storage types (F16 in {@code short[]}, BF16 in
- * {@code char[]}), bit for bit as {@link Half}. The BF16 loops are branch-free shifts and adds, which the JIT
- * vectorises; F16 goes through {@link Half}'s scalar code (subnormals and overflow need its cases).
+ * {@code char[]}), through {@link Half}'s formulas: the BF16 ones are branch-free shifts and adds, which the JIT
+ * vectorises in these loops; F16's has branches (subnormals and overflow).
  */
 final class HalfConversions {
     private HalfConversions() {}
@@ -28,15 +28,11 @@ final class HalfConversions {
     }
 
     static void toBf16(float[] f, int fo, char[] b, int bo, int n) {
-        for (int i = 0; i < n; i++) {
-            int x = Float.floatToRawIntBits(f[fo + i]);
-            int rounded = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
-            b[bo + i] = (char) ((x & 0x7fffffff) > 0x7f800000 ? 0xffff : rounded);   // NaN as Half.bf16
-        }
+        for (int i = 0; i < n; i++) b[bo + i] = (char) Half.bf16(f[fo + i]);
     }
 
     static void fromBf16(char[] b, int bo, float[] f, int fo, int n) {
-        for (int i = 0; i < n; i++) f[fo + i] = Float.intBitsToFloat(b[bo + i] << 16);
+        for (int i = 0; i < n; i++) f[fo + i] = Half.bf16ToFloat((short) b[bo + i]);
     }
 
     static void toF16(float[] f, int fo, short[] h, int ho, int n) {

@@ -15,16 +15,10 @@ import org.tessera.DType;
  * <p>An op that fails leaves its 16-bit outputs as they were: results are written back only after it returns.
  * The F32 copies are the backend's buffers, so they count in its memory statistics while the op runs.
  */
-public final class HalfStaging implements Backend {
-    private final Backend inner;
+public final class HalfStaging extends ForwardingBackend {
 
     public HalfStaging(Backend inner) {
-        this.inner = inner;
-    }
-
-    /** The backend this one stages for. */
-    public Backend inner() {
-        return inner;
+        super(inner);
     }
 
     private static boolean half(Strided... views) {
@@ -95,203 +89,104 @@ public final class HalfStaging implements Backend {
         return last + 1;
     }
 
-    // ---- what each backend does itself ----
-
-    @Override public String deviceName() { return inner.deviceName(); }
-    @Override public String description() { return inner.description(); }
-    @Override public DeviceInfo info() { return inner.info(); }
-    @Override public boolean asynchronous() { return inner.asynchronous(); }
-    @Override public void synchronize() { inner.synchronize(); }
-    @Override public Buffer allocate(DType dtype, int numel) { return inner.allocate(dtype, numel); }
-    @Override public void release(Buffer buffer) { inner.release(buffer); }
-    @Override public boolean needsRelease() { return inner.needsRelease(); }
-    @Override public MemoryStats memory() { return inner.memory(); }
-    @Override public void resetPeakMemory() { inner.resetPeakMemory(); }
-    @Override public void write(Buffer buffer, Object hostArray) { inner.write(buffer, hostArray); }
-    @Override public void read(Strided src, Object hostArray) { inner.read(src, hostArray); }
-    @Override public void copy(Strided src, Strided dst) { inner.copy(src, dst); }
-    @Override public void fill(Strided dst, double value) { inner.fill(dst, value); }
+    /** Runs {@code op} on a fresh {@link Stage} and rounds its results into the 16-bit outputs once it returned. */
+    private void staged(java.util.function.Consumer<Stage> op) {
+        try (Stage s = new Stage()) {
+            op.accept(s);
+            s.commit();
+        }
+    }
 
     // ---- ops: staged when an operand is 16-bit ----
 
     @Override
     public void unary(UnaryOp op, double p, double q, Strided x, Strided out) {
-        if (!half(x, out)) {
-            inner.unary(op, p, q, x, out);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.unary(op, p, q, s.in(x), s.out(out, false));
-            s.commit();
-        }
+        if (!half(x, out)) inner.unary(op, p, q, x, out);
+        else staged(s -> inner.unary(op, p, q, s.in(x), s.out(out, false)));
     }
 
     @Override
     public void unaryBackward(UnaryOp op, double p, double q, Strided dy, Strided saved, Strided dx) {
-        if (!half(dy, saved, dx)) {
-            inner.unaryBackward(op, p, q, dy, saved, dx);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.unaryBackward(op, p, q, s.in(dy), s.in(saved), s.out(dx, false));
-            s.commit();
-        }
+        if (!half(dy, saved, dx)) inner.unaryBackward(op, p, q, dy, saved, dx);
+        else staged(s -> inner.unaryBackward(op, p, q, s.in(dy), s.in(saved), s.out(dx, false)));
     }
 
     @Override
     public void binary(BinaryOp op, Strided a, Strided b, Strided out) {
-        if (!half(a, b, out)) {
-            inner.binary(op, a, b, out);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.binary(op, s.in(a), s.in(b), s.out(out, false));
-            s.commit();
-        }
+        if (!half(a, b, out)) inner.binary(op, a, b, out);
+        else staged(s -> inner.binary(op, s.in(a), s.in(b), s.out(out, false)));
     }
 
     @Override
     public void binaryBackward(BinaryOp op, int input, Strided dy, Strided a, Strided b, Strided out) {
-        if (!half(dy, a, b, out)) {
-            inner.binaryBackward(op, input, dy, a, b, out);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.binaryBackward(op, input, s.in(dy), s.in(a), s.in(b), s.out(out, false));
-            s.commit();
-        }
+        if (!half(dy, a, b, out)) inner.binaryBackward(op, input, dy, a, b, out);
+        else staged(s -> inner.binaryBackward(op, input, s.in(dy), s.in(a), s.in(b), s.out(out, false)));
     }
 
     @Override
     public void reduce(ReduceOp op, Strided x, Strided out) {
-        if (!half(x, out)) {
-            inner.reduce(op, x, out);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.reduce(op, s.in(x), s.out(out, false));
-            s.commit();
-        }
+        if (!half(x, out)) inner.reduce(op, x, out);
+        else staged(s -> inner.reduce(op, s.in(x), s.out(out, false)));
     }
 
     @Override
     public void matmul(Strided a, boolean transA, Strided b, boolean transB, Strided out, double alpha, double beta) {
-        if (!half(a, b, out)) {
-            inner.matmul(a, transA, b, transB, out, alpha, beta);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.matmul(s.in(a), transA, s.in(b), transB, s.out(out, beta != 0), alpha, beta);
-            s.commit();
-        }
+        if (!half(a, b, out)) inner.matmul(a, transA, b, transB, out, alpha, beta);
+        else staged(s -> inner.matmul(s.in(a), transA, s.in(b), transB, s.out(out, beta != 0), alpha, beta));
     }
 
     @Override
     public void softmax(Strided x, int dim, boolean log, Strided out) {
-        if (!half(x, out)) {
-            inner.softmax(x, dim, log, out);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.softmax(s.in(x), dim, log, s.out(out, false));
-            s.commit();
-        }
+        if (!half(x, out)) inner.softmax(x, dim, log, out);
+        else staged(s -> inner.softmax(s.in(x), dim, log, s.out(out, false)));
     }
 
     @Override
     public void softmaxBackward(Strided y, Strided dy, int dim, boolean log, Strided dx) {
-        if (!half(y, dy, dx)) {
-            inner.softmaxBackward(y, dy, dim, log, dx);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.softmaxBackward(s.in(y), s.in(dy), dim, log, s.out(dx, false));
-            s.commit();
-        }
+        if (!half(y, dy, dx)) inner.softmaxBackward(y, dy, dim, log, dx);
+        else staged(s -> inner.softmaxBackward(s.in(y), s.in(dy), dim, log, s.out(dx, false)));
     }
 
     @Override
     public void crossEntropy(Strided logits, Strided labels, Strided losses) {
-        if (!half(logits, losses)) {
-            inner.crossEntropy(logits, labels, losses);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.crossEntropy(s.in(logits), labels, s.out(losses, false));
-            s.commit();
-        }
+        if (!half(logits, losses)) inner.crossEntropy(logits, labels, losses);
+        else staged(s -> inner.crossEntropy(s.in(logits), labels, s.out(losses, false)));
     }
 
     @Override
     public void crossEntropyBackward(Strided logits, Strided labels, Strided losses, Strided dLosses, Strided dLogits) {
-        if (!half(logits, losses, dLosses, dLogits)) {
-            inner.crossEntropyBackward(logits, labels, losses, dLosses, dLogits);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.crossEntropyBackward(s.in(logits), labels, s.in(losses), s.in(dLosses), s.out(dLogits, false));
-            s.commit();
-        }
+        if (!half(logits, losses, dLosses, dLogits)) inner.crossEntropyBackward(logits, labels, losses, dLosses, dLogits);
+        else staged(s -> inner.crossEntropyBackward(s.in(logits), labels, s.in(losses), s.in(dLosses), s.out(dLogits, false)));
     }
 
     @Override
     public void gather(Strided x, int dim, Strided index, Strided out) {
-        if (!half(x, out)) {
-            inner.gather(x, dim, index, out);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.gather(s.in(x), dim, index, s.out(out, false));
-            s.commit();
-        }
+        if (!half(x, out)) inner.gather(x, dim, index, out);
+        else staged(s -> inner.gather(s.in(x), dim, index, s.out(out, false)));
     }
 
     @Override
     public void scatterAdd(Strided src, int dim, Strided index, Strided out) {
-        if (!half(src, out)) {
-            inner.scatterAdd(src, dim, index, out);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.scatterAdd(s.in(src), dim, index, s.out(out, true));
-            s.commit();
-        }
+        if (!half(src, out)) inner.scatterAdd(src, dim, index, out);
+        else staged(s -> inner.scatterAdd(s.in(src), dim, index, s.out(out, true)));
     }
 
     @Override
     public void indexSelect(Strided x, int dim, Strided index, Strided out) {
-        if (!half(x, out)) {
-            inner.indexSelect(x, dim, index, out);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.indexSelect(s.in(x), dim, index, s.out(out, false));
-            s.commit();
-        }
+        if (!half(x, out)) inner.indexSelect(x, dim, index, out);
+        else staged(s -> inner.indexSelect(s.in(x), dim, index, s.out(out, false)));
     }
 
     @Override
     public void random(Strided out, RandomKind kind, long seed, long counter) {
-        if (!half(out)) {
-            inner.random(out, kind, seed, counter);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.random(s.out(out, false), kind, seed, counter);
-            s.commit();
-        }
+        if (!half(out)) inner.random(out, kind, seed, counter);
+        else staged(s -> inner.random(s.out(out, false), kind, seed, counter));
     }
 
     @Override
     public void dropout(Strided x, double p, long seed, long counter, Strided out, Strided mask) {
-        if (!half(x, out, mask)) {
-            inner.dropout(x, p, seed, counter, out, mask);
-            return;
-        }
-        try (Stage s = new Stage()) {
-            inner.dropout(s.in(x), p, seed, counter, s.out(out, false), s.out(mask, false));
-            s.commit();
-        }
+        if (!half(x, out, mask)) inner.dropout(x, p, seed, counter, out, mask);
+        else staged(s -> inner.dropout(s.in(x), p, seed, counter, s.out(out, false), s.out(mask, false)));
     }
 
     @Override
@@ -300,11 +195,10 @@ public final class HalfStaging implements Backend {
             inner.optimizerStep(step, param, grad, state);
             return;
         }
-        try (Stage s = new Stage()) {
+        staged(s -> {
             Strided[] staged = new Strided[state.length];
             for (int k = 0; k < state.length; k++) staged[k] = s.out(state[k], true);
             inner.optimizerStep(step, s.out(param, true), s.in(grad), staged);
-            s.commit();
-        }
+        });
     }
 }

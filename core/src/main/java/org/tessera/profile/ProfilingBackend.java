@@ -1,11 +1,9 @@
 package org.tessera.profile;
 
-import org.tessera.DType;
 import org.tessera.backend.Backend;
 import org.tessera.backend.BinaryOp;
 import org.tessera.backend.Buffer;
-import org.tessera.backend.DeviceInfo;
-import org.tessera.backend.MemoryStats;
+import org.tessera.backend.ForwardingBackend;
 import org.tessera.backend.OptimizerStep;
 import org.tessera.backend.ReduceOp;
 import org.tessera.backend.Strided;
@@ -16,17 +14,12 @@ import org.tessera.backend.UnaryOp;
  * records each primitive's wall time under its name ("matmul", "unary tanh", ...). When it is off a call costs one
  * volatile read more. Device wraps synchronous backends in it; asynchronous ones time their kernels themselves.
  */
-public final class ProfilingBackend implements Backend {
+public final class ProfilingBackend extends ForwardingBackend {
     private final String device;
-    private final Backend inner;
 
     public ProfilingBackend(String device, Backend inner) {
+        super(inner);
         this.device = device;
-        this.inner = inner;
-    }
-
-    public Backend inner() {
-        return inner;
     }
 
     private void time(String name, Runnable call) {
@@ -38,16 +31,6 @@ public final class ProfilingBackend implements Backend {
     private static String name(String kind, Enum<?> op) {
         return kind + " " + op.name().toLowerCase(java.util.Locale.ROOT);
     }
-
-    @Override public String deviceName() { return inner.deviceName(); }
-    @Override public String description() { return inner.description(); }
-    @Override public DeviceInfo info() { return inner.info(); }
-    @Override public void synchronize() { inner.synchronize(); }
-    @Override public Buffer allocate(DType dtype, int numel) { return inner.allocate(dtype, numel); }
-    @Override public void release(Buffer buffer) { inner.release(buffer); }
-    @Override public boolean needsRelease() { return inner.needsRelease(); }
-    @Override public MemoryStats memory() { return inner.memory(); }
-    @Override public void resetPeakMemory() { inner.resetPeakMemory(); }
 
     @Override
     public void write(Buffer buffer, Object hostArray) {
