@@ -295,7 +295,7 @@ public final class MlpTrainer {
         return s.append("-10 ").append(c.activation()).append(c.dropout() > 0 ? " dropout " + c.dropout() : "").append(", ")
                 .append(c.optimizer()).append(" lr ").append(c.lr()).append(c.schedule().equals("none") ? "" : " " + c.schedule())
                 .append(", batch ").append(c.batch()).append(", seed ").append(c.seed())
-                .append(c.precision() == DType.F32 ? "" : ", " + c.precision() + " autocast (F32 master weights" + (c.precision() == DType.F16 ? ", loss scaling)" : ")"))
+                .append(c.precision() == DType.F32 ? "" : ", " + c.precision() + " autocast" + (c.precision() == DType.F16 ? ", loss scaling" : ""))
                 .toString();
     }
 

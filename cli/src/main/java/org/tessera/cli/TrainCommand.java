@@ -140,7 +140,7 @@ final class TrainCommand implements Callable<Integer> {
     private int onSpark(PrintWriter out) throws IOException {
         if (devices != null || save != null || resume != null || precision != DType.F32) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--spark trains in F32 with --device (each worker's) and --checkpoints DIR, not --devices, --save, --resume or --precision");
+                    "--spark trains with --device (each worker's) and --checkpoints DIR, not --devices, --save, --resume or --precision (it trains in F32)");
         }
         SparkTraining training = SparkTraining.find()
                 .orElseThrow(() -> new picocli.CommandLine.ParameterException(spec.commandLine(), SparkTraining.MISSING));
@@ -170,7 +170,8 @@ final class TrainCommand implements Callable<Integer> {
      * reached, on the left axis, and test accuracy at each epoch's end on the right: one epoch already draws a curve.
      */
     private void drawChart(LossCurve curve, List<MlpTrainer.Epoch> results, String title) throws IOException {
-        XYChart c = new XYChartBuilder().width(900).height(520).title(title).xAxisTitle("epoch").build();
+        // the bold title takes ~10 px a character: a long configuration widens the chart rather than being cut off
+        XYChart c = new XYChartBuilder().width(Math.max(900, 10 * title.length() + 60)).height(520).title(title).xAxisTitle("epoch").build();
         if (curve.x.isEmpty()) {   // fewer batches than one loss reading: the epochs' mean losses
             for (MlpTrainer.Epoch e : results) { curve.x.add((double) e.epoch()); curve.y.add(e.trainLoss()); }
         }
