@@ -45,4 +45,33 @@ public final class Checks {
         valuesBelow(labels, classes, (value, row) -> op + ": label " + value + " (row " + row + ") is outside [0, " + classes
                 + ") for " + classes + " classes");
     }
+
+    /** Validates a backward root and its upstream gradient before any work ({@link Tensor#backward}, {@code Autograd.grad}). */
+    public static void backwardRoot(Tensor root, Tensor gradient, String where) {
+        if (root.isClosed()) throw new IllegalStateException(where + ": the tensor " + java.util.Arrays.toString(root.shape()) + " was closed");
+        if (!root.requiresGrad()) {
+            throw new IllegalStateException(where + ": the tensor " + root + " does not require grad and has no grad_fn"
+                    + " (no input of the ops that computed it requires grad, or it was computed under noGrad)");
+        }
+        if (gradient == null) {
+            if (root.numel() != 1) {
+                throw new IllegalStateException((where.equals("backward") ? "backward()" : where) + " without a gradient needs a tensor with one element, this one has shape "
+                        + java.util.Arrays.toString(root.shape()) + "; pass " + (where.equals("backward") ? "backward(gradient)" : "gradOutputs")
+                        + " with a gradient of that shape");
+            }
+            return;
+        }
+        if (gradient.isClosed()) throw new IllegalStateException(where + ": the gradient was closed");
+        if (gradient.device() != root.device()) {
+            throw new IllegalArgumentException(where + ": the gradient is on " + gradient.device() + ", the tensor on " + root.device());
+        }
+        if (gradient.dtype() != root.dtype()) {
+            throw new IllegalArgumentException(where + ": dtypes differ: the gradient is " + gradient.dtype() + ", the tensor "
+                    + root.dtype() + " (convert one with to(DType))");
+        }
+        if (!java.util.Arrays.equals(root.shape(), gradient.shape())) {
+            throw new IllegalArgumentException(where + ": the gradient's shape " + java.util.Arrays.toString(gradient.shape())
+                    + " differs from the tensor's shape " + java.util.Arrays.toString(root.shape()));
+        }
+    }
 }

@@ -7,9 +7,6 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.tessera.autograd.Autograd;
-import org.tessera.autograd.GradMode;
-import org.tessera.autograd.Node;
 import org.tessera.backend.Backend;
 import org.tessera.backend.BinaryOp;
 import org.tessera.backend.Half;
@@ -17,6 +14,11 @@ import org.tessera.backend.OptimizerStep;
 import org.tessera.backend.ReduceOp;
 import org.tessera.backend.Strided;
 import org.tessera.backend.UnaryOp;
+import org.tessera.graph.Engine;
+import org.tessera.graph.GradMode;
+import org.tessera.graph.GradValue;
+import org.tessera.graph.HookHandle;
+import org.tessera.graph.Node;
 
 /**
  * An n-dimensional array on a {@link Device}, with reverse-mode automatic differentiation.
@@ -30,7 +32,7 @@ import org.tessera.backend.UnaryOp;
  * {@link #close()} frees device memory once every handle to it is closed; a {@link Cleaner} frees what
  * users forget. Tensors are not thread-safe; different tensors may be used from different threads.
  */
-public final class Tensor implements AutoCloseable {
+public final class Tensor implements AutoCloseable, GradValue<Tensor> {
 
     private static final Logger LOG = LoggerFactory.getLogger(Tensor.class);
     private static final Cleaner CLEANER = Cleaner.create();
@@ -45,9 +47,9 @@ public final class Tensor implements AutoCloseable {
     private final Release release;
 
     private boolean requiresGrad;
-    private Node gradFn;
+    private Node<Tensor> gradFn;
     /** A leaf's end of the graph (made on first use): where gradients recorded against it are accumulated. */
-    private Node accumulator;
+    private Node<Tensor> accumulator;
     private Tensor grad;
     /** Whether {@link #grad()} handed the current gradient out: then zeroGrad leaves it open and accumulation copies. */
     private boolean gradShared;
@@ -247,6 +249,11 @@ public final class Tensor implements AutoCloseable {
         return strided().isContiguous();
     }
 
+    @Override
+    public String dtypeName() {
+        return dtype().name();
+    }
+
     /** The number of in-place changes made to this tensor's storage (shared with its views). */
     public int version() {
         return storage.version();
@@ -273,7 +280,7 @@ public final class Tensor implements AutoCloseable {
     /**
      * Overwrites this F32 tensor with {@code src} (row-major, exactly {@link #numel()} values): {@link #of} into memory
      * that already exists. A plain write, as an optimiser's, not recorded by autograd: a leaf that requires grad is
-     * written under {@link Autograd#noGrad()}, and the version counter moves, so a backward pass that saved this tensor
+     * written under {@code Autograd.noGrad()}, and the version counter moves, so a backward pass that saved this tensor
      * refuses the new values. The tensor must start its own contiguous memory (not a view into the middle of another).
      */
     public Tensor copyFrom(float[] src) {
@@ -446,7 +453,7 @@ public final class Tensor implements AutoCloseable {
     public boolean isLeaf() { return gradFn() == null; }
 
     /** The op that computed this tensor (null for a leaf). */
-    public Node gradFn() {
+    public Node<Tensor> gradFn() {
         refreshView();
         return gradFn;
     }
@@ -455,7 +462,7 @@ public final class Tensor implements AutoCloseable {
      * The graph node a gradient of this tensor flows into: the op that computed it, or for a leaf that requires grad
      * its accumulator; null when it does not require grad. Ops record this node as their input's edge.
      */
-    public Node gradientEdge() {
+    public Node<Tensor> gradientEdge() {
         refreshView();
         if (gradFn != null) return gradFn;
         if (!requiresGrad) return null;
@@ -520,7 +527,7 @@ public final class Tensor implements AutoCloseable {
      * summed, on the thread running that backward. Data-parallel training uses it to send a gradient while backward
      * goes on. Returns a handle whose {@code remove()} unregisters the hook.
      */
-    public org.tessera.autograd.HookHandle registerPostAccumulateGradHook(java.util.function.Consumer<Tensor> hook) {
+    public HookHandle registerPostAccumulateGradHook(java.util.function.Consumer<Tensor> hook) {
         checkOpen();
         if (hook == null) throw new IllegalArgumentException("registerPostAccumulateGradHook: the hook is null");
         if (!isLeaf()) {
@@ -544,7 +551,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public void backward(Tensor gradient, boolean retainGraph) {
-        Autograd.backward(this, gradient, retainGraph, false);
+        backward(gradient, retainGraph, false);
     }
 
     /**
@@ -554,7 +561,10 @@ public final class Tensor implements AutoCloseable {
      * {@code retainGraph} true too when the new graph will be differentiated through this one's nodes again.
      */
     public void backward(Tensor gradient, boolean retainGraph, boolean createGraph) {
-        Autograd.backward(this, gradient, retainGraph, createGraph);
+        Checks.backwardRoot(this, gradient, "backward");
+        Tensor seed = gradient != null ? gradient : onesLike(this);
+        Engine.run(List.of(gradientEdge()), List.of(seed), retainGraph, createGraph, null);
+        if (gradient == null) seed.close();
     }
 
     /**
@@ -580,7 +590,7 @@ public final class Tensor implements AutoCloseable {
             gradShared = false;
             return false;
         }
-        try (var off = Autograd.noGrad()) {
+        try (var off = GradMode.enter(false)) {
             if (grad == null) {
                 gradShared = false;
                 if (mayAdopt && g.isContiguous() && g.storage.soleHandle() && Arrays.equals(g.shape, shape)) {
@@ -610,7 +620,7 @@ public final class Tensor implements AutoCloseable {
     private static final String[] NO_ROLES = new String[0];
 
     /** Records the op that produced {@code out} when grad mode is on and an input requires grad; checks anomalies. */
-    private static Tensor record(String op, Tensor out, Tensor[] inputs, Tensor[] saved, String[] roles, Node.Vjp vjp) {
+    private static Tensor record(String op, Tensor out, Tensor[] inputs, Tensor[] saved, String[] roles, Node.Vjp<Tensor> vjp) {
         return record(op, out, inputs, saved, roles, vjp, true);
     }
 
@@ -618,18 +628,18 @@ public final class Tensor implements AutoCloseable {
      * {@link #record} of a gradient computed inside a backward pass ({@code isForward} false): anomaly mode checks it
      * where the engine receives it, naming the op whose backward made it, not here.
      */
-    private static Tensor recordGradient(String op, Tensor out, Tensor[] inputs, Tensor[] saved, String[] roles, Node.Vjp vjp) {
+    private static Tensor recordGradient(String op, Tensor out, Tensor[] inputs, Tensor[] saved, String[] roles, Node.Vjp<Tensor> vjp) {
         return record(op, out, inputs, saved, roles, vjp, false);
     }
 
-    private static Tensor record(String op, Tensor out, Tensor[] inputs, Tensor[] saved, String[] roles, Node.Vjp vjp, boolean isForward) {
+    private static Tensor record(String op, Tensor out, Tensor[] inputs, Tensor[] saved, String[] roles, Node.Vjp<Tensor> vjp, boolean isForward) {
         boolean anomaly = GradMode.anomalyDetection();
         if (anomaly && isForward && !out.allFinite()) {
             throw new IllegalStateException("anomaly: op '" + op + "' produced NaN or Inf in its output of shape "
                     + Shapes.str(out.shape) + "; created at " + userFrame());
         }
         if (!GradMode.isEnabled()) return out;
-        Node[] edges = new Node[inputs.length];
+        Node<Tensor>[] edges = edges(inputs.length);
         boolean any = false;
         for (int i = 0; i < inputs.length; i++) {
             if (inputs[i] != null && inputs[i].requiresGrad()) {
@@ -651,6 +661,12 @@ public final class Tensor implements AutoCloseable {
         out.requiresGrad = true;
         for (int i = 0; i < saved.length; i++) if (saved[i] == out) aliases[i].takeHistoryOf(out);
         return out;
+    }
+
+    /** An array of {@code n} graph edges (Java cannot create a generic array directly). */
+    @SuppressWarnings("unchecked")
+    private static Node<Tensor>[] edges(int n) {
+        return (Node<Tensor>[]) new Node<?>[n];
     }
 
     /** Gives this handle {@code t}'s place in the graph: its producing op, or for a leaf that requires grad its accumulator. */
@@ -837,7 +853,7 @@ public final class Tensor implements AutoCloseable {
      * Overwrites this tensor's elements with {@code src}'s (as PyTorch's {@code copy_}): {@code src} broadcasts to
      * this shape and may have another dtype (converted) or device (transferred first). Recorded by autograd like any
      * in-place op: the gradient flows to {@code src} (summed over the broadcast), none to the overwritten values.
-     * A leaf that requires grad can only be overwritten under {@link Autograd#noGrad()}.
+     * A leaf that requires grad can only be overwritten under {@code Autograd.noGrad()}.
      */
     public Tensor copyFrom(Tensor src) {
         String name = "copyFrom";
@@ -862,7 +878,7 @@ public final class Tensor implements AutoCloseable {
                 return r;
             });
         }
-        try (var off = Autograd.noGrad()) {
+        try (var off = GradMode.enter(false)) {
             Tensor s = src.to(device).to(dtype());
             be().copy(s.broadcastTo(shape), strided());
             if (s != src) s.close();
@@ -985,7 +1001,9 @@ public final class Tensor implements AutoCloseable {
         int[] bShape = shape, bStrides = strides, vShape = view.shape, vStrides = view.strides;
         int bOffset = offset, vOffset = view.offset, extent = extent(shape, strides, offset);
         boolean dense = offset == 0 && isContiguous();
-        Node[] next = {requiresGrad ? gradientEdge() : null, r.gradientEdge()};
+        Node<Tensor>[] next = edges(2);
+        next[0] = requiresGrad ? gradientEdge() : null;
+        next[1] = r.gradientEdge();
         UnaryOperator<Tensor> replay = view.viewReplay;
         gradFn = Node.op("copySlices", shape, next, NONE, NO_ROLES, (g, s, needs) -> {
             Backend be = g.be();
@@ -1028,7 +1046,7 @@ public final class Tensor implements AutoCloseable {
         }
         if (needs[0]) {
             Tensor keep = ones(g.device, g.dtype(), g.shape);
-            try (var off = Autograd.noGrad()) {
+            try (var off = GradMode.enter(false)) {
                 Tensor hole = replay.apply(keep);
                 g.be().fill(hole.strided(), 0);
                 if (hole != keep) hole.close();
@@ -1054,7 +1072,7 @@ public final class Tensor implements AutoCloseable {
         Tensor base = viewBase;
         if (base == null || baseEpoch == base.historyEpoch) return;
         baseEpoch = base.historyEpoch;
-        try (var on = Autograd.enableGrad(); Scope scope = Scope.open()) {
+        try (var on = GradMode.enter(true); Scope scope = Scope.open()) {
             Tensor remade = viewReplay.apply(base.openHandle());
             gradFn = remade.gradFn;
             requiresGrad = remade.requiresGrad;
@@ -1185,7 +1203,7 @@ public final class Tensor implements AutoCloseable {
         checkDTypeFor("norm", false);
         Tensor sq;
         Tensor out;
-        try (var off = org.tessera.autograd.Autograd.noGrad()) {
+        try (var off = GradMode.enter(false)) {
             sq = mul(this);
             out = sq.sum().sqrt();
         }
@@ -1417,7 +1435,7 @@ public final class Tensor implements AutoCloseable {
      * A view: same data, another shape; recorded with the given backward. {@code replay} makes the same view of any
      * tensor with this one's shape (the view op itself), so the view's history can be remade from its base's.
      */
-    private Tensor view(String op, int[] newShape, int[] newStrides, int newOffset, UnaryOperator<Tensor> replay, Node.Vjp vjp) {
+    private Tensor view(String op, int[] newShape, int[] newStrides, int newOffset, UnaryOperator<Tensor> replay, Node.Vjp<Tensor> vjp) {
         Tensor out = alias(newShape, newStrides, newOffset, true);
         if (GradMode.isEnabled()) {
             out.viewBase = viewBase != null ? viewBase : this;
@@ -1837,7 +1855,7 @@ public final class Tensor implements AutoCloseable {
                 }
             }
         }
-        try (var off = org.tessera.autograd.Autograd.noGrad()) {
+        try (var off = GradMode.enter(false)) {
             Tensor p = contiguous(), g = grad.contiguous();
             Strided[] slots = new Strided[state.length];
             Tensor[] dense = new Tensor[state.length];

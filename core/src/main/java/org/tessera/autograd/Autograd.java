@@ -7,17 +7,18 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.tessera.Checks;
 import org.tessera.Tensor;
+import org.tessera.graph.Engine;
+import org.tessera.graph.GradMode;
+import org.tessera.graph.Node;
 
 /** Autograd controls that are not methods of a tensor: backward passes, gradients without touching leaves, grad mode, DOT export. */
 public final class Autograd {
     private Autograd() {}
 
     /** Restores the previous grad mode on close; {@link #close()} throws no checked exception. */
-    public interface Guard extends AutoCloseable {
-        @Override
-        void close();
-    }
+    public interface Guard extends GradMode.Region {}
 
     /** Inside the returned guard's scope (this thread) ops record no graph. */
     public static Guard noGrad() {
@@ -30,8 +31,8 @@ public final class Autograd {
     }
 
     private static Guard setGrad(boolean on) {
-        boolean before = GradMode.set(on);
-        return () -> GradMode.set(before);
+        GradMode.Region region = GradMode.enter(on);
+        return region::close;
     }
 
     public static boolean isGradEnabled() {
@@ -53,10 +54,7 @@ public final class Autograd {
      * and can be differentiated again. Keep {@code retainGraph} true when that second pass runs back through this graph.
      */
     public static void backward(Tensor root, Tensor gradient, boolean retainGraph, boolean createGraph) {
-        checkRoot(root, gradient, "backward");
-        Tensor seed = gradient != null ? gradient : Tensor.onesLike(root);
-        Engine.run(List.of(root.gradientEdge()), List.of(seed), retainGraph, createGraph, null);
-        if (gradient == null) seed.close();
+        root.backward(gradient, retainGraph, createGraph);
     }
 
     /**
@@ -111,30 +109,30 @@ public final class Autograd {
         if (gradOutputs != null && gradOutputs.size() != outputs.size()) {
             throw new IllegalArgumentException("Autograd.grad: " + outputs.size() + " outputs but " + gradOutputs.size() + " gradOutputs");
         }
-        List<Node> roots = new ArrayList<>();
+        List<Node<Tensor>> roots = new ArrayList<>();
         List<Tensor> seeds = new ArrayList<>();
         List<Tensor> made = new ArrayList<>();
         for (int i = 0; i < outputs.size(); i++) {
             Tensor out = outputs.get(i), given = gradOutputs == null ? null : gradOutputs.get(i);
-            checkRoot(out, given, "Autograd.grad: output " + i);
+            Checks.backwardRoot(out, given, "Autograd.grad: output " + i);
             Tensor seed = given != null ? given : Tensor.onesLike(out);
             if (given == null) made.add(seed);
             roots.add(out.gradientEdge());
             seeds.add(seed);
         }
-        Set<Node> capture = Collections.newSetFromMap(new IdentityHashMap<>());
-        List<Node> wanted = new ArrayList<>();
+        Set<Node<Tensor>> capture = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Node<Tensor>> wanted = new ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) {
             Tensor in = inputs.get(i);
             if (in.isClosed()) throw new IllegalStateException("Autograd.grad: input " + i + " was closed");
             if (!in.requiresGrad()) {
                 throw new IllegalArgumentException("Autograd.grad: input " + i + " " + in + " does not require grad");
             }
-            Node n = in.gradientEdge();
+            Node<Tensor> n = in.gradientEdge();
             capture.add(n);
             wanted.add(n);
         }
-        Map<Node, Tensor> grads = Engine.run(roots, seeds, retainGraph, createGraph, capture);
+        Map<Node<Tensor>, Tensor> grads = Engine.run(roots, seeds, retainGraph, createGraph, capture);
         // what this call owns (gradients the engine returned, seeds it made) is handed out or closed;
         // the caller's gradOutputs are never closed and never handed back as they are
         Set<Tensor> owned = identitySet(), handedOut = identitySet(), given = identitySet();
@@ -167,35 +165,6 @@ public final class Autograd {
         return Collections.newSetFromMap(new IdentityHashMap<>());
     }
 
-    /** Validates a backward root and its upstream gradient before any work. */
-    private static void checkRoot(Tensor root, Tensor gradient, String where) {
-        if (root.isClosed()) throw new IllegalStateException(where + ": the tensor " + Arrays.toString(root.shape()) + " was closed");
-        if (!root.requiresGrad()) {
-            throw new IllegalStateException(where + ": the tensor " + root + " does not require grad and has no grad_fn"
-                    + " (no input of the ops that computed it requires grad, or it was computed under noGrad)");
-        }
-        if (gradient == null) {
-            if (root.numel() != 1) {
-                throw new IllegalStateException((where.equals("backward") ? "backward()" : where) + " without a gradient needs a tensor with one element, this one has shape "
-                        + Arrays.toString(root.shape()) + "; pass " + (where.equals("backward") ? "backward(gradient)" : "gradOutputs")
-                        + " with a gradient of that shape");
-            }
-            return;
-        }
-        if (gradient.isClosed()) throw new IllegalStateException(where + ": the gradient was closed");
-        if (gradient.device() != root.device()) {
-            throw new IllegalArgumentException(where + ": the gradient is on " + gradient.device() + ", the tensor on " + root.device());
-        }
-        if (gradient.dtype() != root.dtype()) {
-            throw new IllegalArgumentException(where + ": dtypes differ: the gradient is " + gradient.dtype() + ", the tensor "
-                    + root.dtype() + " (convert one with to(DType))");
-        }
-        if (!Arrays.equals(root.shape(), gradient.shape())) {
-            throw new IllegalArgumentException(where + ": the gradient's shape " + Arrays.toString(gradient.shape())
-                    + " differs from the tensor's shape " + Arrays.toString(root.shape()));
-        }
-    }
-
     /** When on, the first op whose output (forward) or gradient (backward) holds NaN or Inf throws, naming the op and where it was created. */
     public static void detectAnomaly(boolean on) {
         GradMode.setAnomalyDetection(on);
@@ -204,14 +173,14 @@ public final class Autograd {
     /** The graph recorded behind {@code root} in Graphviz DOT: an ellipse per op with its output shape, leaves as boxes. */
     public static String toDot(Tensor root) {
         StringBuilder dot = new StringBuilder("digraph autograd {\n  rankdir=BT;\n");
-        Node start = root.gradientEdge();
+        Node<Tensor> start = root.gradientEdge();
         if (start == null) {
             return dot.append("  t0 [shape=box, label=\"leaf ").append(Arrays.toString(root.shape())).append("\"];\n}\n").toString();
         }
-        List<Node> order = Engine.topologicalOrder(List.of(start));
-        Map<Node, Integer> ids = new IdentityHashMap<>();
-        for (Node n : order) ids.put(n, ids.size());
-        for (Node n : order) {
+        List<Node<Tensor>> order = Engine.topologicalOrder(List.of(start));
+        Map<Node<Tensor>, Integer> ids = new IdentityHashMap<>();
+        for (Node<Tensor> n : order) ids.put(n, ids.size());
+        for (Node<Tensor> n : order) {
             String shape = Arrays.toString(n.outputShape());
             dot.append("  t").append(ids.get(n));
             if (n.isAccumulator()) {
@@ -220,8 +189,8 @@ public final class Autograd {
                 dot.append(" [label=\"").append(n.op()).append(' ').append(shape).append("\"];\n");
             }
         }
-        for (Node n : order) {
-            for (Node c : n.next()) {
+        for (Node<Tensor> n : order) {
+            for (Node<Tensor> c : n.next()) {
                 if (c != null) dot.append("  t").append(ids.get(c)).append(" -> t").append(ids.get(n)).append(";\n");
             }
         }

@@ -23,7 +23,7 @@ import org.tessera.Rng;
 import org.tessera.Scope;
 import org.tessera.Tensor;
 import org.tessera.autograd.Autograd;
-import org.tessera.autograd.HookHandle;
+import org.tessera.graph.HookHandle;
 import org.tessera.nn.Module;
 import org.tessera.optim.Optimizer;
 

@@ -9,7 +9,7 @@ import java.util.concurrent.Future;
 import org.tessera.DType;
 import org.tessera.Tensor;
 import org.tessera.autograd.Autograd;
-import org.tessera.autograd.HookHandle;
+import org.tessera.graph.HookHandle;
 import org.tessera.parallel.GradientBuckets;
 
 /**

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.tessera.DType;
 import org.tessera.Device;
 import org.tessera.Tensor;
-import org.tessera.autograd.HookHandle;
+import org.tessera.graph.HookHandle;
 
 /** Post-accumulate gradient hooks and {@code setGrad}, the two pieces data-parallel training is built on. */
 class GradHooksTest {

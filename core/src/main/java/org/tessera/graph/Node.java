@@ -1,7 +1,6 @@
-package org.tessera.autograd;
+package org.tessera.graph;
 
 import java.util.Arrays;
-import org.tessera.Tensor;
 
 /**
  * A vertex of the define-by-run graph: one recorded op, or the gradient accumulator of a leaf.
@@ -16,7 +15,7 @@ import org.tessera.Tensor;
  * <p>An accumulator node ({@link #accumulator}) ends the graph at a leaf that requires grad: what reaches it is
  * added into the leaf's {@code .grad} through its {@link GradSink}.
  */
-public final class Node {
+public final class Node<T extends GradValue<T>> {
 
     /**
      * The vector-Jacobian product of an op: given the gradient of the op's output and the saved tensors
@@ -25,31 +24,31 @@ public final class Node {
      * {@code saved}, never capture them, so that version checks and graph freeing see every use.
      */
     @FunctionalInterface
-    public interface Vjp {
-        Tensor[] apply(Tensor grad, Tensor[] saved, boolean[] needs);
+    public interface Vjp<T> {
+        T[] apply(T grad, T[] saved, boolean[] needs);
     }
 
     /** Where the gradient reaching a leaf goes (its {@code .grad}); implemented by the leaf. */
-    public interface GradSink {
+    public interface GradSink<T> {
         /**
          * Adds {@code grad} into the leaf's gradient. {@code mayAdopt}: the engine owns {@code grad} and hands it
          * over, so the leaf may keep it rather than copy it. Returns whether it kept it.
          */
-        boolean accumulate(Tensor grad, boolean mayAdopt);
+        boolean accumulate(T grad, boolean mayAdopt);
     }
 
     private final String op;
     private final int[] outputShape;
-    private final Node[] next;
-    private final GradSink sink;
-    private final Vjp vjp;
-    private Tensor[] saved;
+    private final Node<T>[] next;
+    private final GradSink<T> sink;
+    private final Vjp<T> vjp;
+    private T[] saved;
     private final int[] savedVersions;
     private final String[] savedRoles;
     private final StackTraceElement createdAt;
     private boolean freed;
 
-    private Node(String op, int[] outputShape, Node[] next, GradSink sink, Tensor[] saved, String[] roles, Vjp vjp,
+    private Node(String op, int[] outputShape, Node<T>[] next, GradSink<T> sink, T[] saved, String[] roles, Vjp<T> vjp,
                  StackTraceElement createdAt) {
         this.op = op;
         this.outputShape = outputShape;
@@ -64,20 +63,21 @@ public final class Node {
     }
 
     /**
-     * An op's node (for op implementations in {@code Tensor}).
+     * An op's node (for op implementations in {@code org.tessera}).
      *
      * @param next   per input, the node its gradient flows into, null where the input needs no gradient
      * @param saved  tensors the VJP reads; each is held through an alias handle the node owns
      * @param roles  what each saved tensor is to the op ("input 0", "output"), for error messages
      */
-    public static Node op(String op, int[] outputShape, Node[] next, Tensor[] saved, String[] roles, Vjp vjp,
-                          StackTraceElement createdAt) {
-        return new Node(op, outputShape, next, null, saved, roles, vjp, createdAt);
+    public static <T extends GradValue<T>> Node<T> op(String op, int[] outputShape, Node<T>[] next, T[] saved, String[] roles,
+                                                    Vjp<T> vjp, StackTraceElement createdAt) {
+        return new Node<>(op, outputShape, next, null, saved, roles, vjp, createdAt);
     }
 
     /** The end of the graph at a leaf of {@code shape} that requires grad. */
-    public static Node accumulator(int[] shape, GradSink sink) {
-        return new Node("leaf", shape, new Node[0], sink, new Tensor[0], new String[0], null, null);
+    @SuppressWarnings("unchecked")
+    public static <T extends GradValue<T>> Node<T> accumulator(int[] shape, GradSink<T> sink) {
+        return new Node<>("leaf", shape, new Node[0], sink, (T[]) new GradValue[0], new String[0], null, null);
     }
 
     public String op() {
@@ -93,12 +93,12 @@ public final class Node {
         return sink != null;
     }
 
-    GradSink sink() {
+    GradSink<T> sink() {
         return sink;
     }
 
     /** The edges: per input, the node its gradient flows into, or null. */
-    Node[] next() {
+    public Node<T>[] next() {
         return next;
     }
 
@@ -108,17 +108,17 @@ public final class Node {
     }
 
     /** Runs the VJP after checking that the graph is intact and no saved tensor changed since the forward pass. */
-    Tensor[] backward(Tensor grad, boolean[] needs) {
+    T[] backward(T grad, boolean[] needs) {
         if (freed) {
             throw new IllegalStateException("Trying to backward through the graph a second time (op '" + op
                     + "'): its saved tensors were freed by the first backward. Pass retainGraph = true to the "
                     + "first backward(gradient, retainGraph) if you need to backward through it again.");
         }
         for (int i = 0; i < saved.length; i++) {
-            Tensor t = saved[i];
+            T t = saved[i];
             if (t != null && t.version() != savedVersions[i]) {
                 throw new IllegalStateException("backward through '" + op + "': the tensor saved as its "
-                        + savedRoles[i] + " (shape " + Arrays.toString(t.shape()) + ", " + t.dtype()
+                        + savedRoles[i] + " (shape " + Arrays.toString(t.shape()) + ", " + t.dtypeName()
                         + ") was modified by an in-place operation after it was saved (it is at version "
                         + t.version() + ", saved at version " + savedVersions[i] + ")"
                         + (createdAt == null ? "" : "; op created at " + createdAt));
@@ -131,10 +131,10 @@ public final class Node {
     void free() {
         if (freed || sink != null) return;
         freed = true;
-        for (Tensor t : saved) {
+        for (T t : saved) {
             if (t != null) t.close();
         }
-        saved = new Tensor[0];
+        saved = Arrays.copyOf(saved, 0);
     }
 
     @Override

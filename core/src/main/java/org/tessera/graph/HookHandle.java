@@ -1,4 +1,4 @@
-package org.tessera.autograd;
+package org.tessera.graph;
 
 /** A registered hook, as PyTorch's {@code RemovableHandle}: {@link #remove()} unregisters it (idempotent). */
 @FunctionalInterface

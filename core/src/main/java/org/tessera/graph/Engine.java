@@ -1,4 +1,4 @@
-package org.tessera.autograd;
+package org.tessera.graph;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -7,7 +7,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.tessera.Tensor;
 
 /**
  * Reverse-mode sweep over the recorded graph of {@link Node}s: one iterative depth-first pass for a topological
@@ -22,7 +21,7 @@ import org.tessera.Tensor;
  * pass: the gradients come out with a history of their own (double backward). Closing a consumed gradient's handle
  * is still safe then, since the nodes that recorded it hold their own handles.
  */
-final class Engine {
+public final class Engine {
     private Engine() {}
 
     /**
@@ -30,19 +29,19 @@ final class Engine {
      * leaf's accumulator is added into that leaf's {@code .grad} and the result is empty; otherwise leaves are left
      * untouched and the result maps each node of {@code capture} that was reached to its gradient.
      */
-    static Map<Node, Tensor> run(List<Node> roots, List<Tensor> rootGrads, boolean retainGraph, boolean createGraph, Set<Node> capture) {
-        List<Node> order = topologicalOrder(roots);
-        Set<Node> needed = capture == null ? null : needed(order, capture);
-        Set<Tensor> callerOwned = Collections.newSetFromMap(new IdentityHashMap<>());
+    public static <T extends GradValue<T>> Map<Node<T>, T> run(List<Node<T>> roots, List<T> rootGrads, boolean retainGraph, boolean createGraph, Set<Node<T>> capture) {
+        List<Node<T>> order = topologicalOrder(roots);
+        Set<Node<T>> needed = capture == null ? null : needed(order, capture);
+        Set<T> callerOwned = Collections.newSetFromMap(new IdentityHashMap<>());
         callerOwned.addAll(rootGrads);
-        Map<Node, Tensor> pending = new IdentityHashMap<>();
+        Map<Node<T>, T> pending = new IdentityHashMap<>();
         for (int i = 0; i < roots.size(); i++) addInto(pending, roots.get(i), rootGrads.get(i), callerOwned);
-        Map<Node, Tensor> result = new IdentityHashMap<>();
+        Map<Node<T>, T> result = new IdentityHashMap<>();
         boolean before = GradMode.set(createGraph);
         try {
             for (int k = order.size() - 1; k >= 0; k--) {
-                Node node = order.get(k);
-                Tensor g = pending.remove(node);
+                Node<T> node = order.get(k);
+                T g = pending.remove(node);
                 if (g == null) continue;
                 if (needed != null && !needed.contains(node)) {
                     if (!callerOwned.contains(g)) g.close();
@@ -59,10 +58,10 @@ final class Engine {
                     }
                     continue;
                 }
-                Node[] next = node.next();
+                Node<T>[] next = node.next();
                 boolean[] needs = new boolean[next.length];
                 for (int i = 0; i < next.length; i++) needs[i] = next[i] != null && (needed == null || needed.contains(next[i]));
-                Tensor[] inputGrads = node.backward(g, needs);
+                T[] inputGrads = node.backward(g, needs);
                 for (int i = 0; i < next.length; i++) {
                     if (!needs[i] || inputGrads[i] == null) continue;
                     // every pending gradient is its own handle, so closing one never frees another
@@ -84,12 +83,12 @@ final class Engine {
     }
 
     /** Another handle on {@code t}: with its history when the backward is being recorded, else detached. */
-    static Tensor handle(Tensor t, boolean createGraph) {
+    public static <T extends GradValue<T>> T handle(T t, boolean createGraph) {
         return createGraph ? t.alias() : t.detach();
     }
 
-    private static void addInto(Map<Node, Tensor> pending, Node n, Tensor g, Set<Tensor> callerOwned) {
-        Tensor old = pending.get(n);
+    private static <T extends GradValue<T>> void addInto(Map<Node<T>, T> pending, Node<T> n, T g, Set<T> callerOwned) {
+        T old = pending.get(n);
         if (old == null) {
             pending.put(n, g);
             return;
@@ -99,39 +98,39 @@ final class Engine {
         if (!callerOwned.contains(g)) g.close();
     }
 
-    private static boolean appearsBefore(Tensor[] grads, int i) {
+    private static boolean appearsBefore(Object[] grads, int i) {
         for (int j = 0; j < i; j++) if (grads[j] == grads[i]) return true;
         return false;
     }
 
     /** The nodes of {@code order} (children first) from which a node of {@code capture} can be reached. */
-    private static Set<Node> needed(List<Node> order, Set<Node> capture) {
-        Set<Node> needed = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (Node n : order) {
+    private static <T extends GradValue<T>> Set<Node<T>> needed(List<Node<T>> order, Set<Node<T>> capture) {
+        Set<Node<T>> needed = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Node<T> n : order) {
             boolean leads = capture.contains(n);
-            for (Node c : n.next()) leads |= c != null && needed.contains(c);
+            for (Node<T> c : n.next()) leads |= c != null && needed.contains(c);
             if (leads) needed.add(n);
         }
         return needed;
     }
 
     /** Post-order over the nodes reachable from {@code roots}: every node after the nodes its edges lead to. */
-    static List<Node> topologicalOrder(List<Node> roots) {
-        List<Node> order = new ArrayList<>();
-        Set<Node> visited = Collections.newSetFromMap(new IdentityHashMap<>());
-        ArrayDeque<Node> stack = new ArrayDeque<>();
+    public static <T extends GradValue<T>> List<Node<T>> topologicalOrder(List<Node<T>> roots) {
+        List<Node<T>> order = new ArrayList<>();
+        Set<Node<T>> visited = Collections.newSetFromMap(new IdentityHashMap<>());
+        ArrayDeque<Node<T>> stack = new ArrayDeque<>();
         ArrayDeque<int[]> cursor = new ArrayDeque<>();   // per stack entry: index of the next edge to follow
-        for (Node root : roots) {
+        for (Node<T> root : roots) {
             if (!visited.add(root)) continue;
             stack.push(root);
             cursor.push(new int[1]);
             while (!stack.isEmpty()) {
-                Node top = stack.peek();
+                Node<T> top = stack.peek();
                 int[] at = cursor.peek();
-                Node child = null;
-                Node[] next = top.next();
+                Node<T> child = null;
+                Node<T>[] next = top.next();
                 while (at[0] < next.length) {
-                    Node c = next[at[0]++];
+                    Node<T> c = next[at[0]++];
                     if (c != null && visited.add(c)) {
                         child = c;
                         break;
