@@ -1,5 +1,7 @@
 package org.tessera;
 
+import java.util.Arrays;
+
 /**
  * Checks of index and label values, shared by {@link Tensor}'s gather, indexSelect and crossEntropy and by
  * {@code nn.Losses}: one place for each rule and its message. A check reads the values from the device only when
@@ -48,7 +50,7 @@ public final class Checks {
 
     /** Validates a backward root and its upstream gradient before any work ({@link Tensor#backward}, {@code Autograd.grad}). */
     public static void backwardRoot(Tensor root, Tensor gradient, String where) {
-        if (root.isClosed()) throw new IllegalStateException(where + ": the tensor " + java.util.Arrays.toString(root.shape()) + " was closed");
+        if (root.isClosed()) throw new IllegalStateException(where + ": the tensor " + Arrays.toString(root.shape()) + " was closed");
         if (!root.requiresGrad()) {
             throw new IllegalStateException(where + ": the tensor " + root + " does not require grad and has no grad_fn"
                     + " (no input of the ops that computed it requires grad, or it was computed under noGrad)");
@@ -56,7 +58,7 @@ public final class Checks {
         if (gradient == null) {
             if (root.numel() != 1) {
                 throw new IllegalStateException((where.equals("backward") ? "backward()" : where) + " without a gradient needs a tensor with one element, this one has shape "
-                        + java.util.Arrays.toString(root.shape()) + "; pass " + (where.equals("backward") ? "backward(gradient)" : "gradOutputs")
+                        + Arrays.toString(root.shape()) + "; pass " + (where.equals("backward") ? "backward(gradient)" : "gradOutputs")
                         + " with a gradient of that shape");
             }
             return;
@@ -69,9 +71,9 @@ public final class Checks {
             throw new IllegalArgumentException(where + ": dtypes differ: the gradient is " + gradient.dtype() + ", the tensor "
                     + root.dtype() + " (convert one with to(DType))");
         }
-        if (!java.util.Arrays.equals(root.shape(), gradient.shape())) {
-            throw new IllegalArgumentException(where + ": the gradient's shape " + java.util.Arrays.toString(gradient.shape())
-                    + " differs from the tensor's shape " + java.util.Arrays.toString(root.shape()));
+        if (!Arrays.equals(root.shape(), gradient.shape())) {
+            throw new IllegalArgumentException(where + ": the gradient's shape " + Arrays.toString(gradient.shape())
+                    + " differs from the tensor's shape " + Arrays.toString(root.shape()));
         }
     }
 }

@@ -42,7 +42,7 @@ public final class Autograd {
     /**
      * Backpropagates from {@code root} with upstream gradient {@code gradient} (null: {@code root} must hold one
      * element and the gradient is 1), accumulating into the {@code .grad} of every leaf that requires grad, as
-     * {@code torch.autograd.backward}. {@link Tensor#backward} calls this.
+     * {@code torch.autograd.backward}; the same as {@link Tensor#backward(Tensor, boolean)}.
      */
     public static void backward(Tensor root, Tensor gradient, boolean retainGraph) {
         backward(root, gradient, retainGraph, false);

@@ -11,8 +11,8 @@ public final class GradMode {
         return ENABLED.get()[0];
     }
 
-    /** Sets grad mode on this thread and returns what it was (the user-facing form is {@code Autograd.noGrad()}). */
-    public static boolean set(boolean on) {
+    /** Sets grad mode on this thread and returns what it was (outside this package: {@link #enter}). */
+    static boolean set(boolean on) {
         boolean[] flag = ENABLED.get();
         boolean before = flag[0];
         flag[0] = on;
